@@ -1,0 +1,37 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "kiln",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kiln", targets: ["kiln"]),
+        .library(name: "KilnOCI", targets: ["KilnOCI"]),
+        .library(name: "KilnGraph", targets: ["KilnGraph"]),
+        .library(name: "KilnDockerfile", targets: ["KilnDockerfile"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(
+            name: "KilnOCI",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "KilnGraph", dependencies: ["KilnOCI"]),
+        .target(name: "KilnDockerfile", dependencies: ["KilnGraph", "KilnOCI"]),
+        .target(
+            name: "KilnCommands",
+            dependencies: [
+                "KilnDockerfile", "KilnGraph", "KilnOCI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "kiln", dependencies: ["KilnCommands"]),
+        .testTarget(name: "KilnOCITests", dependencies: ["KilnOCI"]),
+        .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
+        .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph"]),
+        .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln"]),
+    ]
+)
