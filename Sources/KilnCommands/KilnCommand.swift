@@ -11,3 +11,22 @@ public struct KilnCommand: AsyncParsableCommand {
 
     public init() {}
 }
+
+extension KilnCommand {
+    /// Parses the process arguments and runs the chosen subcommand, exiting with its status.
+    ///
+    /// `main.swift` calls this instead of `main()`, whose synchronous overload wins at top level and
+    /// refuses to run asynchronous subcommands.
+    public static func runFromCommandLine() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

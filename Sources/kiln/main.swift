@@ -1,3 +1,3 @@
 import KilnCommands
 
-await KilnCommand.main()
+await KilnCommand.runFromCommandLine()
