@@ -81,25 +81,33 @@ struct BuilderFlags {
     }
 }
 
-/// "Did you mean" suggestions, as BuildKit's `suggest` package: the closest candidate by edit distance,
-/// if it is close enough.
+/// "Did you mean" suggestions, as BuildKit's `suggest.Search`: the first candidate within edit distance 2,
+/// none when the word matches a candidate exactly; case-insensitive searches answer in the word's case.
 enum Suggestion {
     static func closest(to word: String, in candidates: [String], caseSensitive: Bool = true) -> String? {
         let target = caseSensitive ? word : word.lowercased()
-        var best: (String, Int)?
+        var match: String?
+        var smallest = 3
         for candidate in candidates {
-            let compared = caseSensitive ? candidate : candidate.lowercased()
-            let distance = editDistance(target, compared)
-            if distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
+            let option = caseSensitive ? candidate : candidate.lowercased()
+            if option == target { return nil }
+            let distance = editDistance(target, option)
+            if distance < smallest {
+                smallest = distance
+                match = caseSensitive ? option : matchingCase(option, of: word)
+            }
         }
-        guard let (candidate, distance) = best else { return nil }
-        let threshold = max(1, min(word.count, candidate.count) / 3)
-        return distance <= threshold && distance > 0 || (distance == 0 && !caseSensitive && word != candidate)
-            ? candidate : nil
+        return match
+    }
+
+    private static func matchingCase(_ value: String, of original: String) -> String {
+        if original == original.lowercased() { return value.lowercased() }
+        if original == original.uppercased() { return value.uppercased() }
+        return value
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

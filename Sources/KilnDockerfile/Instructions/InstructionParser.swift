@@ -172,10 +172,8 @@ public enum InstructionParser {
             return .shell(shell)
         default:
             var message = "unknown instruction: \(node.value)"
-            if let suggestion = Suggestion.closest(
-                to: node.value, in: keywords.map { $0.uppercased() }, caseSensitive: false)
-            {
-                message += " (did you mean \(suggestion.lowercased() == node.value.lowercased() ? node.value : suggestion)?)"
+            if let suggestion = Suggestion.closest(to: node.value, in: keywords.map { $0.uppercased() }, caseSensitive: false) {
+                message += " (did you mean \(suggestion)?)"
             }
             throw DockerfileError(message)
         }
