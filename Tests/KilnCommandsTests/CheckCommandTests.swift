@@ -73,7 +73,7 @@ struct CheckCommandTests {
     func badDockerfile() throws {
         let result = try run([], dockerfile: "FROM busybox\nCOPY --chownn=1 a b\n")
         #expect(result.status == 2)
-        #expect(result.errors.contains("Dockerfile:2:1: error: unknown flag: --chownn (did you mean chown?)"))
+        #expect(result.errors.contains("Dockerfile:2:6: error: unknown flag: --chownn (did you mean chown?)"))
         #expect(result.errors.contains("2 | COPY --chownn=1 a b"))
     }
 

@@ -12,16 +12,19 @@ public struct Diagnostic: Sendable, Equatable {
     public var range: SourceRange?
     /// The lint rule or warning id, for warnings (`NoEmptyContinuation`, `StageNameCasing`).
     public var ruleID: String?
+    /// Text to point the caret at within the first line of `range`.
+    public var token: String?
 
-    public init(severity: Severity, message: String, range: SourceRange?, ruleID: String? = nil) {
+    public init(severity: Severity, message: String, range: SourceRange?, ruleID: String? = nil, token: String? = nil) {
         self.severity = severity
         self.message = message
         self.range = range
         self.ruleID = ruleID
+        self.token = token
     }
 
     public init(_ error: DockerfileError) {
-        self.init(severity: .error, message: error.message, range: error.range)
+        self.init(severity: .error, message: error.message, range: error.range, token: error.token)
     }
 
     public init(_ warning: ParseWarning) {
@@ -50,7 +53,9 @@ public struct DiagnosticRenderer: Sendable {
         var line = String(lines[range.start.line - 1])
         if line.hasSuffix("\r") { line.removeLast() }
         var column = range.start.column
-        if column <= 1 {
+        if column <= 1, let token = diagnostic.token, !token.isEmpty, let found = line.range(of: token) {
+            column = line.distance(from: line.startIndex, to: found.lowerBound) + 1
+        } else if column <= 1 {
             // Point at the instruction keyword, past any indentation.
             column = (line.firstIndex { $0 != " " && $0 != "\t" }.map { line.distance(from: line.startIndex, to: $0) } ?? 0) + 1
         }

@@ -9,10 +9,13 @@ public struct DockerfileError: Error, Sendable, Equatable, CustomStringConvertib
     public var message: String
     /// Where, when known.
     public var range: SourceRange?
+    /// The offending text (a flag, a word), used to point the column at it within the range's first line.
+    public var token: String?
 
-    public init(_ message: String, range: SourceRange? = nil) {
+    public init(_ message: String, range: SourceRange? = nil, token: String? = nil) {
         self.message = message
         self.range = range
+        self.token = token
     }
 
     public init(_ message: String, line: Int, column: Int = 1) {

@@ -37,7 +37,7 @@ struct BuilderFlags {
     mutating func parse() throws(DockerfileError) {
         for argument in arguments {
             if argument == "--" { return }
-            guard argument.hasPrefix("--") else { throw DockerfileError("arg should start with -- : \(argument)") }
+            guard argument.hasPrefix("--") else { throw DockerfileError("arg should start with -- : \(argument)", token: argument) }
             let flagName: String
             let value: String
             let hasValue: Bool
@@ -56,25 +56,25 @@ struct BuilderFlags {
                 if let suggestion = Suggestion.closest(to: name, in: declared.keys.sorted()) {
                     message += " (did you mean \(suggestion)?)"
                 }
-                throw DockerfileError(message)
+                throw DockerfileError(message, token: flagName)
             }
             if used.contains(name) && kind != .strings {
-                throw DockerfileError("duplicate flag specified: \(flagName)")
+                throw DockerfileError("duplicate flag specified: \(flagName)", token: argument)
             }
             used.insert(name)
             switch kind {
             case .bool:
-                if hasValue && value.isEmpty { throw DockerfileError("missing a value on flag: \(flagName)") }
+                if hasValue && value.isEmpty { throw DockerfileError("missing a value on flag: \(flagName)", token: argument) }
                 switch value.lowercased() {
                 case "true", "": values[name] = "true"
                 case "false": values[name] = "false"
-                default: throw DockerfileError("expecting boolean value for flag \(flagName), not: \(value)")
+                default: throw DockerfileError("expecting boolean value for flag \(flagName), not: \(value)", token: argument)
                 }
             case .string:
-                guard hasValue else { throw DockerfileError("missing a value on flag: \(flagName)") }
+                guard hasValue else { throw DockerfileError("missing a value on flag: \(flagName)", token: argument) }
                 values[name] = value
             case .strings:
-                guard hasValue else { throw DockerfileError("missing a value on flag: \(flagName)") }
+                guard hasValue else { throw DockerfileError("missing a value on flag: \(flagName)", token: argument) }
                 lists[name, default: []].append(value)
             }
         }
