@@ -30,6 +30,12 @@ struct DockerfileCorpusTests {
         #expect(Self.seedFiles.count >= 30)
     }
 
+    @Test("bundled examples", arguments: ["c-static-scratch", "nonroot-busybox", "parallel-builders", "cache-and-secrets"])
+    func example(_ name: String) throws {
+        let url = Conformance.packageRoot.appendingPathComponent("examples/\(name)/Dockerfile")
+        _ = try Self.check(source: String(contentsOf: url, encoding: .utf8))
+    }
+
     @Test("lab projects", arguments: ["p1", "p2", "p3"])
     func labProject(_ name: String) throws {
         let url = Conformance.root.deletingLastPathComponent().appendingPathComponent("lab/projects/\(name)/Dockerfile")
