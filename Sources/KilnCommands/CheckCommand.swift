@@ -62,6 +62,10 @@ struct CheckCommand: AsyncParsableCommand {
             printError(renderer.render(Diagnostic(error)))
             throw ExitCode(2)
         }
+        let unconsumed = plan.unconsumedBuildArgs
+        if !unconsumed.isEmpty {
+            printError("warning: one or more build-args [\(unconsumed.joined(separator: " "))] were not consumed")
+        }
         print(StagePlanReport(plan: plan, lowered: lowered).render())
         if graph {
             for vertex in lowered.graph.vertices {

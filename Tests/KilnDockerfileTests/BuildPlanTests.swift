@@ -45,6 +45,12 @@ struct BuildPlanTests {
         #expect(try plan(Self.multiStage).stages[3].base == .stage(1))
     }
 
+    @Test("build args no needed stage declares are reported as not consumed")
+    func unconsumedArgs() throws {
+        let options = BuildOptions(target: "deps", buildArgs: ["VERSION": "2", "http_proxy": "x", "NOPE": "1"])
+        #expect(try plan(Self.multiStage + "\nARG LATE\n", options).unconsumedBuildArgs == ["NOPE"])
+    }
+
     @Test("predefined platform args are usable in FROM")
     func platformArgs() throws {
         let options = BuildOptions(targetPlatform: Platform(os: "linux", architecture: "arm64"))

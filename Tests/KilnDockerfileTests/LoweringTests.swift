@@ -149,6 +149,20 @@ struct LoweringTests {
         #expect(runs[1].arguments == ["/bin/sh", "-c", "cat <<A > /a\nbody\nA"])
     }
 
+    @Test("COPY heredocs expand variables but keep quotes, unless the delimiter is quoted")
+    func copyHeredocs() throws {
+        let build = try lower("FROM busybox\nENV NAME=kiln\nCOPY <<EOF <<'RAW' /etc/\n\"$NAME\" it's\nEOF\n$NAME\nRAW\n")
+        let root = try #require(build.target.root)
+        guard case .file(let file) = build.graph[root].op else {
+            Issue.record("not a file op")
+            return
+        }
+        #expect(file.actions == [
+            .makeFile(MakeFileAction(path: "/etc/EOF", contents: "\"kiln\" it's\n")),
+            .makeFile(MakeFileAction(path: "/etc/RAW", contents: "$NAME\n")),
+        ])
+    }
+
     @Test("COPY --link lays an independent layer over the stage with a merge")
     func copyLink() throws {
         let build = try lower("FROM busybox\nCOPY --link a /a\n")

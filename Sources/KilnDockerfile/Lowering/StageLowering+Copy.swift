@@ -6,7 +6,7 @@ extension StageLowering {
         step += 1
         let source: VertexID
         if copy.from.isEmpty {
-            source = contextVertex(range: instruction.range)
+            source = contextVertex()
         } else {
             source = sourceVertex(for: copy.from, range: instruction.range)
         }
@@ -17,7 +17,6 @@ extension StageLowering {
 
     mutating func dispatchAdd(_ add: AddInstruction, instruction: Instruction) throws(DockerfileError) {
         step += 1
-        let context = contextVertex(range: instruction.range)
         let checksum = add.checksum.isEmpty ? nil : try expand(add.checksum)
         var local = add.sources
         local.sourcePaths = []
@@ -41,7 +40,7 @@ extension StageLowering {
         var copySteps: [(VertexID, CopySources)] = remoteSteps.map { vertex, pattern in
             (vertex, CopySources(sourcePaths: [pattern], inlineSources: [], destination: add.sources.destination))
         }
-        if !local.sourcePaths.isEmpty || !local.inlineSources.isEmpty { copySteps.append((context, local)) }
+        if !local.sourcePaths.isEmpty || !local.inlineSources.isEmpty { copySteps.append((contextVertex(), local)) }
         let extract = add.unpack ?? true
         // Every source lands in one step, so ADD makes one layer like docker's.
         var actions: [FileAction] = []
@@ -118,7 +117,7 @@ extension StageLowering {
                         checksum: checksum)))
         }
         for inline in sources.inlineSources {
-            let data = inline.expand ? try expand(inline.data) : inline.data
+            let data = inline.expand ? try expandHeredocBody(inline.data) : inline.data
             let path = destination.hasSuffix("/") ? destination + inline.path : destination
             actions.append(
                 .makeFile(MakeFileAction(path: path, contents: data, mode: UInt32(mode, radix: 8) ?? 0o644, owner: owner)))

@@ -75,7 +75,7 @@ extension StageLowering {
         if !target.hasPrefix("/") { target = absolutePath(target) }
         var input: Int?
         if spec.kind == .bind || (spec.kind == .cache && !spec.from.isEmpty) {
-            let vertex = spec.from.isEmpty ? contextVertex(range: range) : sourceVertex(for: spec.from, range: range)
+            let vertex = spec.from.isEmpty ? contextVertex() : sourceVertex(for: spec.from, range: range)
             inputs.append(vertex)
             input = inputs.count - 1
         }

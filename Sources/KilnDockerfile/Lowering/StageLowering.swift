@@ -143,6 +143,17 @@ struct StageLowering {
         }
     }
 
+    /// Expands a heredoc body of COPY/ADD: variables only, quotes stay literal, escape is always `\\`.
+    func expandHeredocBody(_ body: String) throws(DockerfileError) -> String {
+        var lexer = ShellLexer(escapeToken: "\\")
+        lexer.skipProcessQuotes = true
+        do {
+            return try lexer.processWord(body, with: variables)
+        } catch {
+            throw DockerfileError(error.description)
+        }
+    }
+
     var workingDirectory: String {
         let dir = config.config.workingDir ?? ""
         return dir.isEmpty ? "/" : dir
@@ -179,7 +190,7 @@ struct StageLowering {
             sourceRanges: [range])
     }
 
-    mutating func contextVertex(range: SourceRange) -> VertexID {
+    mutating func contextVertex() -> VertexID {
         graph.add(.context(context), name: "[internal] load build context", sourceRanges: [])
     }
 

@@ -167,6 +167,22 @@ public struct BuildPlan: Sendable {
         self.order = needed.sorted()
     }
 
+    /// Build args that may be given without an ARG declaration (docker's predefined proxy args).
+    public static let predefinedArgs: Set<String> = [
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy",
+        "ALL_PROXY", "all_proxy",
+    ]
+
+    /// `--build-arg` names that no global ARG and no ARG of a needed stage declares (docker warns about them).
+    public var unconsumedBuildArgs: [String] {
+        var declared = Set<String>()
+        let instructions = dockerfile.globalArgs + order.flatMap { stages[$0].stage.instructions }
+        for instruction in instructions {
+            if case .arg(let definitions) = instruction.kind { declared.formUnion(definitions.map(\.name)) }
+        }
+        return options.buildArgs.keys.filter { !declared.contains($0) && !Self.predefinedArgs.contains($0) }.sorted()
+    }
+
     /// The `--from` of COPY and the `from=` of RUN mounts in `instruction`.
     static func fromReferences(of instruction: Instruction) -> [String] {
         switch instruction.kind {
