@@ -45,10 +45,8 @@ public struct BuildGraph: Sendable {
             let op: Op
             let inputs: [Digest]
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding these plain value types cannot fail.
-        let data = (try? encoder.encode(Definition(op: op, inputs: inputs))) ?? Data()
+        let data = (try? CanonicalJSON.encode(Definition(op: op, inputs: inputs))) ?? Data()
         return Digest.sha256(of: data)
     }
 }

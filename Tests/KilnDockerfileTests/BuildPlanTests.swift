@@ -68,6 +68,8 @@ struct BuildPlanTests {
         ("FROM a\nRUN --mount=from=$X,target=/a true\n", "'from' doesn't support variable expansion", 2),
         ("ARG X\nFROM ${X}\n", "base name (${X}) should not be blank", 2),
         ("FROM --platform=linux/amd64/v1/x a\n", "failed to parse platform", 1),
+        ("FROM Busybox\n", "failed to parse stage name \"Busybox\": invalid reference format: repository name (library/Busybox) must be lowercase", 1),
+        ("FROM a\nCOPY --from=Bad:tag /a /a\n", "failed to parse stage name \"Bad:tag\"", 1),
         ("FROM a AS first\nCOPY --from=second /a /a\nFROM b AS second\n", "cannot copy from stage \"second\", it needs to be defined before current stage \"first\"", 1),
     ])
     func errors(_ source: String, _ message: String, _ line: Int) throws {

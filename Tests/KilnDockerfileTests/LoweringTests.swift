@@ -190,6 +190,13 @@ struct LoweringTests {
         #expect(throws: DockerfileError.self) { try lower("FROM a\nADD --checksum=sha256:abc local /x\n") }
     }
 
+    @Test("image references are normalised, so spellings of one image are one vertex")
+    func normalisedImages() throws {
+        let build = try lower("FROM busybox AS a\nFROM docker.io/library/busybox:latest AS b\nFROM scratch\nCOPY --from=a /x /x\nCOPY --from=b /y /y\n")
+        #expect(build.stages[0].root == build.stages[1].root)
+        #expect(build.graph[build.stages[0].root!].op == .image(ImageSource(reference: "docker.io/library/busybox:latest", platform: .host)))
+    }
+
     @Test("identical stages are one piece of work")
     func dedup() throws {
         let build = try lower("FROM busybox AS a\nRUN make\nFROM busybox AS b\nRUN make\nFROM scratch\nCOPY --from=a /x /x\nCOPY --from=b /y /y\n")

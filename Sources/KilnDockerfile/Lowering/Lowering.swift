@@ -59,9 +59,7 @@ public enum Lowering {
             lowered[index] = stage
         }
         let target = lowered[plan.target]!
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let configJSON = (try? encoder.encode(target.config)) ?? Data()
+        let configJSON = (try? CanonicalJSON.encode(target.config)) ?? Data()
         let rootDigest = target.root.map { graph[$0].digest.description } ?? "scratch"
         let digest = Digest.sha256(of: Array(rootDigest.utf8) + [0x0A] + Array(configJSON))
         return LoweredBuild(graph: graph, stages: plan.order.map { lowered[$0]! }, target: target, digest: digest)

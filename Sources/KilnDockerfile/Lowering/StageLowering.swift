@@ -69,7 +69,7 @@ struct StageLowering {
         if case .image(let reference) = resolved.base {
             step += 1
             root = graph.add(
-                .image(ImageSource(reference: reference, platform: resolved.platform)),
+                .image(ImageSource(reference: Self.normalised(reference), platform: resolved.platform)),
                 name: vertexName("FROM \(reference)"), sourceRanges: [resolved.stage.from.range])
         }
         let triggers = config.config.onBuild ?? []
@@ -186,8 +186,13 @@ struct StageLowering {
             return graph.add(.file(FileOp(base: nil, actions: [])), name: "scratch")
         }
         return graph.add(
-            .image(ImageSource(reference: reference, platform: resolved.platform)), name: "FROM \(reference)",
+            .image(ImageSource(reference: Self.normalised(reference), platform: resolved.platform)), name: "FROM \(reference)",
             sourceRanges: [range])
+    }
+
+    /// The fully qualified reference (`busybox` → `docker.io/library/busybox:latest`), so equal images are one vertex.
+    static func normalised(_ reference: String) -> String {
+        (try? ImageReference(parsing: reference))?.description ?? reference
     }
 
     mutating func contextVertex() -> VertexID {

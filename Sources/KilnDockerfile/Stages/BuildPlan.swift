@@ -154,6 +154,15 @@ public struct BuildPlan: Sendable {
             pending.append(contentsOf: resolved[index].dependencies)
         }
         for index in needed {
+            var images = resolved[index].externalImages.map { ($0, "failed to parse stage name") }
+            if case .image(let reference) = resolved[index].base { images.insert((reference, "failed to parse stage name"), at: 0) }
+            for (reference, context) in images {
+                do {
+                    _ = try ImageReference(parsing: reference)
+                } catch {
+                    throw DockerfileError("\(context) \(goQuoted(reference)): \(error.reason)", range: resolved[index].stage.from.range)
+                }
+            }
             for dependency in resolved[index].dependencies where dependency > index {
                 let current = resolved[index].stage.displayName
                 let source = resolved[dependency].stage.displayName
