@@ -27,5 +27,8 @@ install_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# What building kiln needs from Debian besides Swift: pkg-config and the zlib and zstd headers.
+KILN_BUILD_PACKAGES=(pkg-config zlib1g-dev libzstd-dev git ca-certificates python3)
+
 # The shared corpora live next to the checkout (../shared) unless KILN_SHARED says otherwise.
 export KILN_SHARED="${KILN_SHARED:-$(cd "$KILN_ROOT_DIR/.." && pwd)/shared}"

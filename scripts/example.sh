@@ -3,7 +3,7 @@
 # (Once `kiln build` lands, this builds an example for real and prints the size table.)
 source "$(dirname "$0")/common.sh"
 cd "$KILN_ROOT_DIR"
-install_packages git ca-certificates
+install_packages "${KILN_BUILD_PACKAGES[@]}"
 swift build --product kiln
 kiln="$(swift build --show-bin-path)/kiln"
 status=0
