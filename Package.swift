@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "kiln", targets: ["kiln"]),
         .library(name: "KilnOCI", targets: ["KilnOCI"]),
+        .library(name: "KilnArchive", targets: ["KilnArchive"]),
         .library(name: "KilnGraph", targets: ["KilnGraph"]),
         .library(name: "KilnDockerfile", targets: ["KilnDockerfile"]),
     ],
@@ -19,6 +20,10 @@ let package = Package(
             name: "KilnOCI",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CKilnLinux"),
+        .target(name: "KilnArchive", dependencies: ["KilnOCI", "CZlib", "CZstd", "CKilnLinux"]),
         .target(name: "KilnGraph", dependencies: ["KilnOCI"]),
         .target(name: "KilnDockerfile", dependencies: ["KilnGraph", "KilnOCI"]),
         .target(
@@ -30,6 +35,7 @@ let package = Package(
         ),
         .executableTarget(name: "kiln", dependencies: ["KilnCommands"]),
         .testTarget(name: "KilnOCITests", dependencies: ["KilnOCI"]),
+        .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
         .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph"]),
         .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln"]),
