@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "kiln", targets: ["kiln"]),
         .library(name: "KilnOCI", targets: ["KilnOCI"]),
         .library(name: "KilnArchive", targets: ["KilnArchive"]),
+        .library(name: "KilnStore", targets: ["KilnStore"]),
         .library(name: "KilnGraph", targets: ["KilnGraph"]),
         .library(name: "KilnDockerfile", targets: ["KilnDockerfile"]),
     ],
@@ -24,17 +25,19 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CKilnLinux"),
         .target(name: "KilnArchive", dependencies: ["KilnOCI", "CZlib", "CZstd", "CKilnLinux"]),
+        .target(name: "KilnStore", dependencies: ["KilnOCI", "KilnArchive"]),
         .target(name: "KilnGraph", dependencies: ["KilnOCI"]),
         .target(name: "KilnDockerfile", dependencies: ["KilnGraph", "KilnOCI"]),
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnDockerfile", "KilnGraph", "KilnOCI",
+                "KilnDockerfile", "KilnGraph", "KilnOCI", "KilnStore", "KilnArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "kiln", dependencies: ["KilnCommands"]),
         .testTarget(name: "KilnOCITests", dependencies: ["KilnOCI"]),
+        .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
         .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph"]),

@@ -8,12 +8,22 @@ import Glibc
 /// Paths are cleaned lexically (a leading `/` is dropped; a path that climbs out with `..` is refused). Parent
 /// directories are resolved component by component from the root, following symlinks as if the root were `/`
 /// (as `openat2(RESOLVE_IN_ROOT)` would), so `link -> /` or `up -> ..` lead back into the root, never out of it.
-/// The final component is always created with `*at()` calls that do not follow symlinks. With `applyingWhiteouts`,
-/// `.wh.` entries delete from what is already there, like a layer applied onto its parent.
+/// The final component is always created with `*at()` calls that do not follow symlinks. `.wh.` entries are
+/// applied to what is already there, turned into overlayfs whiteouts, or kept as files (``WhiteoutHandling``).
 public struct SafeExtractor: ~Copyable {
+    /// What to do with `.wh.` entries.
+    public enum WhiteoutHandling: Sendable {
+        /// Delete what they name from what is already there (applying a layer onto its parent).
+        case apply
+        /// Turn them into overlayfs whiteouts (0:0 character devices, `trusted.overlay.opaque`), for a snapshot
+        /// that will be an overlayfs lower directory. Needs privilege.
+        case overlay
+        /// Write them as ordinary files.
+        case keepAsFiles
+    }
+
     public struct Options: Sendable {
-        /// Interpret `.wh.*` entries as deletions (applying a layer) instead of files.
-        public var applyingWhiteouts = true
+        public var whiteouts = WhiteoutHandling.apply
         /// Create device nodes; when false they are refused with an error.
         public var allowsDevices = geteuid() == 0
         /// Set owners from the archive (possible only with privilege).
@@ -58,14 +68,23 @@ public struct SafeExtractor: ~Copyable {
         defer { close(parent.descriptor) }
         let relative = (parent.resolved + [name]).joined(separator: "/")
 
-        if options.applyingWhiteouts {
+        if options.whiteouts != .keepAsFiles {
             switch Whiteout.meaning(of: name) {
             case .opaque:
-                try removeChildren(of: parent.descriptor, keeping: parent.resolved.joined(separator: "/"))
+                if options.whiteouts == .overlay {
+                    guard fsetxattr(parent.descriptor, "trusted.overlay.opaque", "y", 1, 0) == 0 else {
+                        throw systemError("fsetxattr trusted.overlay.opaque", entry.path)
+                    }
+                } else {
+                    try removeChildren(of: parent.descriptor, keeping: parent.resolved.joined(separator: "/"))
+                }
                 return
             case .remove(let victim):
                 guard !victim.isEmpty, victim != ".", victim != ".." else { throw ArchiveError.pathEscapesRoot(path: entry.path) }
                 try removeItem(named: victim, in: parent.descriptor, path: entry.path)
+                if options.whiteouts == .overlay {
+                    guard mknodat(parent.descriptor, victim, S_IFCHR, 0) == 0 else { throw systemError("mknodat", entry.path) }
+                }
                 return
             case .none:
                 break
@@ -143,7 +162,7 @@ public struct SafeExtractor: ~Copyable {
     // MARK: Path resolution
 
     /// The cleaned components of an archive path; nil when it climbs out of the root.
-    static func components(of path: String) -> [String]? {
+    public static func components(of path: String) -> [String]? {
         var result: [String] = []
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             if component == "." { continue }

@@ -46,13 +46,7 @@ struct CheckCommand: AsyncParsableCommand {
         if ast { print(dockerfile.syntax.root.dump()) }
 
         var options = BuildOptions(target: target, buildArgs: try BuildArgument.parse(buildArgs))
-        if let platform {
-            do {
-                options.targetPlatform = try Platform(parsing: platform)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
+        options.targetPlatform = try ArgumentValue.platform(platform)
         let lowered: LoweredBuild
         let plan: BuildPlan
         do {

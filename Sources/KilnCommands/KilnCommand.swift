@@ -6,7 +6,11 @@ public struct KilnCommand: AsyncParsableCommand {
         commandName: "kiln",
         abstract: "Build OCI container images from Dockerfiles, with no daemon.",
         version: "0.1.0",
-        subcommands: [CheckCommand.self]
+        subcommands: [
+            CheckCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self, TagCommand.self,
+            RemoveImageCommand.self, PruneCommand.self, SaveCommand.self, LoadCommand.self, ImportCommand.self,
+            FsckCommand.self,
+        ]
     )
 
     public init() {}

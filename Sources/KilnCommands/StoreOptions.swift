@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import KilnArchive
+import KilnOCI
+import KilnStore
+
+/// `--root`: where the image store lives.
+struct StoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The store directory (default: $KILN_ROOT, /var/lib/kiln as root, else $XDG_DATA_HOME/kiln)", valueName: "path"))
+    var root: String?
+
+    func openStore() throws -> LayoutStore {
+        do {
+            return try LayoutStore(root: root ?? StoreLayout.defaultRoot())
+        } catch {
+            throw CommandFailure("cannot open the image store: \(error)")
+        }
+    }
+}
+
+/// An error the CLI prints as one line (`Error: …`) before exiting with status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes to a file descriptor (a file or standard output).
+final class FileDescriptorSink: ByteSink {
+    let descriptor: Int32
+    let ownsDescriptor: Bool
+
+    init(path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CommandFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
+        ownsDescriptor = true
+    }
+
+    init(standardOutput: Void) {
+        descriptor = 1
+        ownsDescriptor = false
+    }
+
+    deinit { if ownsDescriptor { close(descriptor) } }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("write failed: \(String(cString: strerror(errno)))")
+            }
+            offset += count
+        }
+    }
+}
+
+/// Reads a file descriptor.
+final class FileDescriptorSource: ByteSource {
+    let descriptor: Int32
+
+    init(path: String) throws {
+        if path == "-" {
+            descriptor = 0
+        } else {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    deinit { if descriptor > 2 { close(descriptor) } }
+
+    func read(upTo count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("read failed: \(String(cString: strerror(errno)))")
+            }
+            return Array(buffer[0..<got])
+        }
+    }
+}
+
+/// Human-readable sizes and times as docker prints them.
+enum Formatting {
+    /// `4.26MB`, `126kB`, `0B` (SI units, three significant digits).
+    static func size(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes)B" }
+        let text = value >= 100 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
+        let trimmed = text.contains(".") ? String(text.reversed().drop { $0 == "0" }.reversed()).trimmingCharacters(in: CharacterSet(charactersIn: ".")) : text
+        return trimmed + units[unit]
+    }
+
+    /// `3 minutes ago`, `2 days ago`, `N/A`.
+    static func ago(_ created: String?, now: Date = Date()) -> String {
+        guard let created, let date = parseDate(created) else { return "N/A" }
+        let seconds = Int(now.timeIntervalSince(date))
+        if seconds < 1 { return "Less than a second ago" }
+        let steps: [(Int, String)] = [(365 * 86_400, "year"), (30 * 86_400, "month"), (7 * 86_400, "week"), (86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second")]
+        for (size, name) in steps where seconds >= size {
+            let count = seconds / size
+            return count == 1 ? (name == "hour" ? "About an hour ago" : "1 \(name) ago") : "\(count) \(name)s ago"
+        }
+        return "N/A"
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
+    /// An RFC 3339 time for `created` fields: `SOURCE_DATE_EPOCH` when set, else now.
+    static func creationTime(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let date = environment["SOURCE_DATE_EPOCH"].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } ?? Date()
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    /// Prints rows as aligned columns, docker style (three spaces between columns).
+    static func table(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 3, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n")
+    }
+}
+
+/// Command-line values turned into kiln's types, with the parse error as a usage error.
+enum ArgumentValue {
+    static func platform(_ text: String?) throws -> Platform {
+        guard let text else { return .host }
+        do {
+            return try Platform(parsing: text)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    static func reference(_ text: String) throws -> ImageReference {
+        do {
+            return try ImageReference(parsing: text)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
