@@ -3,7 +3,7 @@
 # tests that drive the kiln binary. Exits non-zero when any test fails.
 source "$(dirname "$0")/common.sh"
 cd "$KILN_ROOT_DIR"
-install_packages "${KILN_BUILD_PACKAGES[@]}"
+install_packages "${KILN_BUILD_PACKAGES[@]}" "${KILN_TEST_PACKAGES[@]}"
 if [ ! -d "$KILN_SHARED/conformance" ]; then
     echo "error: conformance corpora not found at $KILN_SHARED/conformance (set KILN_SHARED)" >&2
     exit 1

@@ -4,15 +4,6 @@ import Testing
 /// Drives the real `kiln` binary.
 @Suite("kiln check")
 struct CheckCommandTests {
-    /// The `kiln` executable built next to the test bundle.
-    static let kiln: URL = {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("kiln").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.appendingPathComponent("kiln")
-    }()
-
     struct Result {
         var status: Int32
         var output: String
@@ -28,7 +19,7 @@ struct CheckCommandTests {
             try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
         let process = Process()
-        process.executableURL = Self.kiln
+        process.executableURL = KilnProcess.executable
         process.arguments = ["check"] + arguments + [directory.path]
         let output = Pipe()
         let errors = Pipe()
