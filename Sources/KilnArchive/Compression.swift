@@ -31,57 +31,6 @@ public struct CompressionError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { "\(library): \(message)" }
 }
 
-/// Compresses everything written to it with gzip (zlib's deflate with a gzip wrapper) into `base`.
-/// Call ``finish()`` to flush the end of the stream.
-public final class GzipSink<Base: ByteSink>: ByteSink {
-    public private(set) var base: Base
-    private var stream = z_stream()
-    private var output = [UInt8](repeating: 0, count: 256 * 1024)
-    private var isFinished = false
-
-    /// - Parameter level: 1 (fastest) to 9 (smallest); 6 is gzip's default.
-    public init(_ base: Base, level: Int32 = 6) throws {
-        self.base = base
-        // windowBits 15 + 16 selects the gzip wrapper; memLevel 8 is zlib's default.
-        let status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else { throw CompressionError(library: "zlib", message: "deflateInit2 failed (\(status))") }
-    }
-
-    deinit {
-        deflateEnd(&stream)
-    }
-
-    public func write(_ bytes: [UInt8]) throws {
-        try run(bytes, flush: Z_NO_FLUSH)
-    }
-
-    public func finish() throws {
-        guard !isFinished else { return }
-        try run([], flush: Z_FINISH)
-        isFinished = true
-    }
-
-    private func run(_ input: [UInt8], flush: Int32) throws {
-        var input = input
-        try input.withUnsafeMutableBufferPointer { inputBuffer in
-            stream.next_in = inputBuffer.baseAddress
-            stream.avail_in = uInt(inputBuffer.count)
-            repeat {
-                let produced: Int = try output.withUnsafeMutableBufferPointer { outputBuffer in
-                    stream.next_out = outputBuffer.baseAddress
-                    stream.avail_out = uInt(outputBuffer.count)
-                    let status = deflate(&stream, flush)
-                    guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                        throw CompressionError(library: "zlib", message: "deflate failed (\(status))")
-                    }
-                    return outputBuffer.count - Int(stream.avail_out)
-                }
-                if produced > 0 { try base.write(Array(output[0..<produced])) }
-            } while stream.avail_out == 0 || (flush == Z_FINISH && stream.avail_in > 0)
-        }
-    }
-}
-
 /// Compresses everything written to it with zstd into `base`, using `workers` threads (0: single-threaded).
 public final class ZstdSink<Base: ByteSink>: ByteSink {
     public private(set) var base: Base

@@ -26,7 +26,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "compression"))
     var compression: String = "gzip"
 
-    @Argument(help: "The tarball (plain, gzip or zstd), or - for standard input")
+    @Argument(help: "The tarball (plain, gzip or zstd), a root filesystem directory, or - for standard input")
     var file: String
 
     @Argument(help: "Repository and tag for the image")
@@ -50,7 +50,15 @@ struct ImportCommand: AsyncParsableCommand {
         config.config = try Self.applying(change, platform: imagePlatform)
 
         let store = try store.openStore()
-        let (layer, info) = try store.ingestLayer(from: try FileDescriptorSource(path: file), compression: layerCompression)
+        var isDirectory: ObjCBool = false
+        let (layer, info): (Descriptor, LayerInfo)
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            // A directory is archived deterministically, times clamped to SOURCE_DATE_EPOCH when set.
+            let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
+            (layer, info) = try store.commitLayer(directory: file, compression: layerCompression, options: TreeArchiver.Options(sourceDateEpoch: epoch))
+        } else {
+            (layer, info) = try store.ingestLayer(from: try FileDescriptorSource(path: file), compression: layerCompression)
+        }
         config.rootfs = RootFS(diffIDs: [info.diffID])
         config.history = [History(createdBy: "", comment: message ?? "Imported from \(file)", created: config.created)]
         let image = try store.commitImage(config: config, layers: [layer], tags: references)

@@ -50,6 +50,30 @@ struct CompressionTests {
         #expect(try readAll(&source) == Self.payload)
     }
 
+    @Test("parallel gzip gives the same bytes whatever the number of workers, and gzip(1) reads them", arguments: [1, 2, 7])
+    func parallelGzip(_ workers: Int) throws {
+        let large = Array(repeating: Self.payload, count: 4).flatMap { $0 }
+        func compress(workers: Int) throws -> [UInt8] {
+            let sink = try GzipSink(MemorySink(), level: 1, workers: workers)
+            for start in stride(from: 0, to: large.count, by: 100_003) {
+                try sink.write(Array(large[start..<min(large.count, start + 100_003)]))
+            }
+            try sink.finish()
+            return sink.base.bytes
+        }
+        let bytes = try compress(workers: workers)
+        #expect(bytes == (try compress(workers: 3)))
+        #expect(try run("gzip -dc", input: bytes) == large)
+        #expect(try run("gzip -t && echo ok", input: bytes) == Array("ok\n".utf8))
+    }
+
+    @Test("an empty stream is a valid gzip file")
+    func emptyGzip() throws {
+        let sink = try GzipSink(MemorySink())
+        try sink.finish()
+        #expect(try run("gzip -dc | wc -c", input: sink.base.bytes) == Array("0\n".utf8))
+    }
+
     @Test("concatenated gzip members read as one stream")
     func gzipMembers() throws {
         let first = try run("gzip -c", input: Array("hello ".utf8))

@@ -1,0 +1,45 @@
+import Foundation
+import KilnArchive
+import KilnOCI
+
+extension LayoutStore {
+    /// Stores the tree at `directory` as a layer in one streaming pass: the deterministic tar is hashed for
+    /// its diffID while it is compressed into a blob that is hashed for its digest.
+    ///
+    /// - Parameter options: `convertsOverlayWhiteouts` for an overlayfs upper directory; `sourceDateEpoch` to clamp times.
+    public func commitLayer(
+        directory: String, compression: CompressionFormat = .gzip, options: TreeArchiver.Options = TreeArchiver.Options()
+    ) throws -> (descriptor: Descriptor, info: LayerInfo) {
+        let writer = try blobWriter()
+        do {
+            let (diffID, size): (Digest, Int64)
+            switch compression {
+            case .gzip:
+                let compressor = try GzipSink(writer, level: 6)
+                (diffID, size) = try archive(directory, into: compressor, options: options)
+                try compressor.finish()
+            case .zstd:
+                let compressor = try ZstdSink(writer, level: 3, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
+                (diffID, size) = try archive(directory, into: compressor, options: options)
+                try compressor.finish()
+            case .none:
+                (diffID, size) = try archive(directory, into: writer, options: options)
+            }
+            let (digest, compressedSize) = try writer.commit()
+            let info = LayerInfo(diffID: diffID, uncompressedSize: size)
+            try remember(info, for: digest)
+            return (Descriptor(mediaType: compression.layerMediaType, digest: digest, size: compressedSize), info)
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    private func archive<Sink: ByteSink>(_ directory: String, into sink: Sink, options: TreeArchiver.Options) throws -> (Digest, Int64) {
+        var writer = TarWriter(sink: DigestingSink(sink))
+        var archiver = TreeArchiver(options: options)
+        try archiver.archive(directory: directory, to: &writer)
+        try writer.finish()
+        return (writer.sink.digest, writer.sink.count)
+    }
+}
