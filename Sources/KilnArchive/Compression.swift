@@ -14,6 +14,11 @@ public enum CompressionFormat: Sendable, Equatable {
         return .none
     }
 
+    /// gzip's level for layers unless asked otherwise: 6, as BuildKit and docker use.
+    public static let defaultGzipLevel: Int32 = 6
+    /// zstd's level for layers unless asked otherwise.
+    public static let defaultZstdLevel: Int32 = 3
+
     /// The layer media type for this compression.
     public var layerMediaType: MediaType {
         switch self {

@@ -26,6 +26,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Layer compression: gzip, zstd or none", valueName: "compression"))
     var compression: String = "gzip"
 
+    @Option(name: .customLong("compression-level"), help: ArgumentHelp("Compression level (gzip 1–9, default 6; zstd 1–19, default 3)", valueName: "level"))
+    var compressionLevel: Int32?
+
     @Argument(help: "The tarball (plain, gzip or zstd), a root filesystem directory, or - for standard input")
     var file: String
 
@@ -55,9 +58,10 @@ struct ImportCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
             // A directory is archived deterministically, times clamped to SOURCE_DATE_EPOCH when set.
             let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
-            (layer, info) = try store.commitLayer(directory: file, compression: layerCompression, options: TreeArchiver.Options(sourceDateEpoch: epoch))
+            (layer, info) = try store.commitLayer(
+                directory: file, compression: layerCompression, level: compressionLevel, options: TreeArchiver.Options(sourceDateEpoch: epoch))
         } else {
-            (layer, info) = try store.ingestLayer(from: try FileDescriptorSource(path: file), compression: layerCompression)
+            (layer, info) = try store.ingestLayer(from: try FileDescriptorSource(path: file), compression: layerCompression, level: compressionLevel)
         }
         config.rootfs = RootFS(diffIDs: [info.diffID])
         config.history = [History(createdBy: "", comment: message ?? "Imported from \(file)", created: config.created)]

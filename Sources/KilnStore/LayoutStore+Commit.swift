@@ -6,20 +6,22 @@ extension LayoutStore {
     /// Stores the tree at `directory` as a layer in one streaming pass: the deterministic tar is hashed for
     /// its diffID while it is compressed into a blob that is hashed for its digest.
     ///
+    /// - Parameter level: the compression level (default: gzip 6 as BuildKit, zstd 3).
     /// - Parameter options: `convertsOverlayWhiteouts` for an overlayfs upper directory; `sourceDateEpoch` to clamp times.
     public func commitLayer(
-        directory: String, compression: CompressionFormat = .gzip, options: TreeArchiver.Options = TreeArchiver.Options()
+        directory: String, compression: CompressionFormat = .gzip, level: Int32? = nil,
+        options: TreeArchiver.Options = TreeArchiver.Options()
     ) throws -> (descriptor: Descriptor, info: LayerInfo) {
         let writer = try blobWriter()
         do {
             let (diffID, size): (Digest, Int64)
             switch compression {
             case .gzip:
-                let compressor = try GzipSink(writer, level: 6)
+                let compressor = try GzipSink(writer, level: level ?? CompressionFormat.defaultGzipLevel)
                 (diffID, size) = try archive(directory, into: compressor, options: options)
                 try compressor.finish()
             case .zstd:
-                let compressor = try ZstdSink(writer, level: 3, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
+                let compressor = try ZstdSink(writer, level: level ?? CompressionFormat.defaultZstdLevel, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
                 (diffID, size) = try archive(directory, into: compressor, options: options)
                 try compressor.finish()
             case .none:

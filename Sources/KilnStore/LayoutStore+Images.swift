@@ -89,17 +89,19 @@ extension LayoutStore {
 
     /// Stores a layer read from `source` (a tar, compressed or not), compressing it with `compression`.
     /// The tar is read once: its diffID, the compressed digest and both sizes come out of the same pass.
-    public func ingestLayer<Source: ByteSource>(from source: Source, compression: CompressionFormat = .gzip) throws -> (descriptor: Descriptor, info: LayerInfo) {
+    public func ingestLayer<Source: ByteSource>(
+        from source: Source, compression: CompressionFormat = .gzip, level: Int32? = nil
+    ) throws -> (descriptor: Descriptor, info: LayerInfo) {
         let writer = try blobWriter()
         var input = DigestingSource(DecompressingSource(source))
         do {
             switch compression {
             case .gzip:
-                let sink = try GzipSink(writer, level: 6)
+                let sink = try GzipSink(writer, level: level ?? CompressionFormat.defaultGzipLevel)
                 while case let chunk = try input.read(upTo: 1 << 20), !chunk.isEmpty { try sink.write(chunk) }
                 try sink.finish()
             case .zstd:
-                let sink = try ZstdSink(writer, level: 3, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
+                let sink = try ZstdSink(writer, level: level ?? CompressionFormat.defaultZstdLevel, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
                 while case let chunk = try input.read(upTo: 1 << 20), !chunk.isEmpty { try sink.write(chunk) }
                 try sink.finish()
             case .none:
