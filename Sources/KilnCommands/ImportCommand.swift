@@ -61,7 +61,7 @@ struct ImportCommand: AsyncParsableCommand {
             (layer, info) = try store.commitLayer(
                 directory: file, compression: layerCompression, level: compressionLevel, options: TreeArchiver.Options(sourceDateEpoch: epoch))
         } else {
-            (layer, info) = try store.ingestLayer(from: try FileDescriptorSource(path: file), compression: layerCompression, level: compressionLevel)
+            (layer, info) = try store.ingestLayer(from: try FileByteSource(path: file), compression: layerCompression, level: compressionLevel)
         }
         config.rootfs = RootFS(diffIDs: [info.diffID])
         config.history = [History(createdBy: "", comment: message ?? "Imported from \(file)", created: config.created)]

@@ -41,14 +41,14 @@ struct SaveCommand: AsyncParsableCommand {
             // Written next to the destination and renamed, so a failed save leaves no half archive.
             let temporary = output + ".kiln-partial"
             do {
-                _ = try store.save(found, format: archiveFormat, to: try FileDescriptorSink(path: temporary))
+                _ = try store.save(found, format: archiveFormat, to: try FileByteSink(path: temporary))
                 guard rename(temporary, output) == 0 else { throw CommandFailure("cannot write \(output)") }
             } catch {
                 unlink(temporary)
                 throw error
             }
         } else {
-            _ = try store.save(found, format: archiveFormat, to: FileDescriptorSink(standardOutput: ()))
+            _ = try store.save(found, format: archiveFormat, to: FileByteSink(descriptor: 1, name: "standard output"))
         }
     }
 }
@@ -69,8 +69,8 @@ struct LoadCommand: AsyncParsableCommand {
         if path == "-" {
             // Standard input is spooled inside the store so loading can read it more than once.
             let spool = store.layout.ingestDirectory + "/stdin-" + UUID().uuidString
-            let sink = try FileDescriptorSink(path: spool)
-            let source = try FileDescriptorSource(path: "-")
+            let sink = try FileByteSink(path: spool)
+            let source = try FileByteSource(path: "-")
             while case let chunk = try source.read(upTo: 1 << 20), !chunk.isEmpty { try sink.write(chunk) }
             path = spool
             temporary = spool

@@ -24,65 +24,6 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Writes to a file descriptor (a file or standard output).
-final class FileDescriptorSink: ByteSink {
-    let descriptor: Int32
-    let ownsDescriptor: Bool
-
-    init(path: String) throws {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw CommandFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
-        ownsDescriptor = true
-    }
-
-    init(standardOutput: Void) {
-        descriptor = 1
-        ownsDescriptor = false
-    }
-
-    deinit { if ownsDescriptor { close(descriptor) } }
-
-    func write(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure("write failed: \(String(cString: strerror(errno)))")
-            }
-            offset += count
-        }
-    }
-}
-
-/// Reads a file descriptor.
-final class FileDescriptorSource: ByteSource {
-    let descriptor: Int32
-
-    init(path: String) throws {
-        if path == "-" {
-            descriptor = 0
-        } else {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))") }
-        }
-    }
-
-    deinit { if descriptor > 2 { close(descriptor) } }
-
-    func read(upTo count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure("read failed: \(String(cString: strerror(errno)))")
-            }
-            return Array(buffer[0..<got])
-        }
-    }
-}
-
 /// Human-readable sizes and times as docker prints them.
 enum Formatting {
     /// `4.26MB`, `126kB`, `0B` (SI units, three significant digits).

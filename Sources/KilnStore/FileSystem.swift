@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import KilnArchive
 
 /// Small POSIX helpers the store builds on: atomic file replacement, durable writes, directory creation.
 enum FileSystem {
@@ -29,14 +30,10 @@ enum FileSystem {
     }
 
     static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.system("write", path)
-            }
-            offset += count
+        do {
+            try FileByteSink.writeAll(bytes, to: descriptor, path: path)
+        } catch {
+            throw StoreError(.io, "cannot write \(path)", cause: error)
         }
     }
 
@@ -75,33 +72,6 @@ enum FileSystem {
             try FileManager.default.removeItem(atPath: path)
         } catch {
             throw StoreError(.io, "cannot remove \(path)", cause: error)
-        }
-    }
-}
-
-/// Reads a file in chunks.
-final class FileSource {
-    let descriptor: Int32
-    let path: String
-
-    init(path: String) throws {
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system("open", path) }
-        self.path = path
-    }
-
-    deinit { close(descriptor) }
-
-    func read(upTo count: Int) throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.system("read", path)
-            }
-            buffer.removeSubrange(got...)
-            return buffer
         }
     }
 }

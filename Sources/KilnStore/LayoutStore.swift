@@ -174,14 +174,4 @@ public final class LayoutStore: Sendable {
 }
 
 /// A stored blob read as a stream.
-public final class BlobSource: ByteSource {
-    private let file: FileSource
-
-    init(path: String) throws {
-        file = try FileSource(path: path)
-    }
-
-    public func read(upTo count: Int) throws -> [UInt8] {
-        try file.read(upTo: count)
-    }
-}
+public typealias BlobSource = FileByteSource
