@@ -55,6 +55,18 @@ struct TarRoundTripTests {
         #expect(result[1].1 == [1, 2, 3])
     }
 
+    @Test("files of 8 GiB and more get a PAX size record that the reader honours")
+    func hugeFile() throws {
+        let size: Int64 = 9 << 30
+        var writer = TarWriter(sink: MemorySink())
+        try writer.beginEntry(TarEntry(path: "huge.img", kind: .regular, size: size))
+        let header = writer.sink.bytes
+        #expect(String(decoding: header, as: UTF8.self).contains("size=\(size)\n"))
+        var reader = TarReader(source: MemorySource(header + [UInt8](repeating: 0, count: 512)))
+        let entry = try #require(try reader.next())
+        #expect(entry.size == size && entry.path == "huge.img")
+    }
+
     @Test("the same entries give the same bytes")
     func deterministic() throws {
         func archive() throws -> [UInt8] {

@@ -118,6 +118,26 @@ struct StoreCommandsTests {
         }
     }
 
+    @Test("an image umoci made and changed loads into kiln",
+          .enabled(if: KilnProcess.has("umoci"), "umoci is installed by scripts/test.sh"))
+    func umociLayout() throws {
+        let scratch = try ScratchDirectory("umoci")
+        let layout = scratch.path + "/layout"
+        let file = scratch.path + "/hello.txt"
+        try "hello\n".write(toFile: file, atomically: false, encoding: .utf8)
+        #expect(try KilnProcess.run("umoci", ["init", "--layout", layout]).status == 0)
+        #expect(try KilnProcess.run("umoci", ["new", "--image", layout + ":base"]).status == 0)
+        #expect(try KilnProcess.run("umoci", ["insert", "--rootless", "--image", layout + ":base", file, "/hello.txt"]).status == 0)
+        let root = scratch.path + "/root"
+        let loaded = try KilnProcess.kiln(["load", "-i", layout], root: root)
+        #expect(loaded.output.hasPrefix("Loaded image ID: sha256:"), "\(loaded.errors)")
+        let id = String(loaded.output.dropFirst("Loaded image ID: ".count)).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try KilnProcess.kiln(["tag", id, "from-umoci:1"], root: root).status == 0)
+        let history = try KilnProcess.kiln(["history", "from-umoci:1"], root: root)
+        #expect(history.status == 0 && history.output.contains("umoci"), "\(history.output)")
+        #expect(try KilnProcess.kiln(["fsck"], root: root).status == 0)
+    }
+
     @Test("several kiln processes import into one store at once")
     func concurrentImports() throws {
         let scratch = try ScratchDirectory("concurrent")
