@@ -9,12 +9,15 @@ let package = Package(
         .library(name: "KilnOCI", targets: ["KilnOCI"]),
         .library(name: "KilnArchive", targets: ["KilnArchive"]),
         .library(name: "KilnStore", targets: ["KilnStore"]),
+        .library(name: "KilnRegistry", targets: ["KilnRegistry"]),
         .library(name: "KilnGraph", targets: ["KilnGraph"]),
         .library(name: "KilnDockerfile", targets: ["KilnDockerfile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -26,21 +29,33 @@ let package = Package(
         .systemLibrary(name: "CKilnLinux"),
         .target(name: "KilnArchive", dependencies: ["KilnOCI", "CZlib", "CZstd", "CKilnLinux"]),
         .target(name: "KilnStore", dependencies: ["KilnOCI", "KilnArchive"]),
+        .target(
+            name: "KilnRegistry",
+            dependencies: [
+                "KilnOCI", "KilnStore", "KilnArchive",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(name: "KilnGraph", dependencies: ["KilnOCI"]),
         .target(name: "KilnDockerfile", dependencies: ["KilnGraph", "KilnOCI"]),
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnDockerfile", "KilnGraph", "KilnOCI", "KilnStore", "KilnArchive",
+                "KilnDockerfile", "KilnGraph", "KilnOCI", "KilnStore", "KilnArchive", "KilnRegistry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "kiln", dependencies: ["KilnCommands"]),
+        // Helpers for tests that need real services (a loopback registry); not part of any product.
+        .target(name: "KilnTestSupport"),
         .testTarget(name: "KilnOCITests", dependencies: ["KilnOCI"]),
+        .testTarget(name: "KilnRegistryTests", dependencies: ["KilnRegistry", "KilnStore", "KilnOCI", "KilnTestSupport"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
         .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph"]),
-        .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln"]),
+        .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln", "KilnTestSupport"]),
     ]
 )

@@ -9,7 +9,7 @@ public struct KilnCommand: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self, TagCommand.self,
             RemoveImageCommand.self, PruneCommand.self, SaveCommand.self, LoadCommand.self, ImportCommand.self,
-            FsckCommand.self,
+            FsckCommand.self, PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
         ]
     )
 

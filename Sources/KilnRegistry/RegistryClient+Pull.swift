@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import KilnArchive
+import KilnOCI
+import KilnStore
+import NIOCore
+import NIOHTTP1
+
+extension RegistryClient {
+    /// Every manifest media type kiln reads, best first.
+    static let manifestAccept = [
+        MediaType.ociIndex, .ociManifest, .dockerManifestList, .dockerManifest,
+    ].map(\.rawValue).joined(separator: ", ")
+
+    /// Progress of a transfer, reported per blob.
+    public struct TransferEvent: Sendable {
+        public enum Kind: Sendable { case started, finished, skipped }
+        public var kind: Kind
+        public var digest: Digest
+        public var size: Int64
+    }
+
+    /// Fetches a manifest or index by tag or digest and checks its digest.
+    public func fetchManifest(_ reference: ImageReference, digest: Digest? = nil) async throws -> (descriptor: Descriptor, bytes: [UInt8]) {
+        let target = digest?.description ?? reference.digest?.description ?? reference.tag ?? "latest"
+        let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/manifests/\(target)"
+        let response = try await send(
+            .GET, url, domain: reference.domain, scope: "repository:\(reference.path):pull", headers: ["Accept": Self.manifestAccept])
+        let body = try await response.body.collect(upTo: 8 << 20)
+        switch response.status.code {
+        case 200: break
+        case 401, 403:
+            throw RegistryError(.unauthorized, "unauthorized: pull access denied for \(reference.familiarDescription), repository does not exist or may require authorization")
+        case 404:
+            throw RegistryError(.manifestUnknown, "manifest unknown: \(reference.familiarDescription) not found in \(reference.domain)")
+        default:
+            throw RegistryError(.unexpectedResponse, "GET \(url): \(response.status.code) \(Self.errorSummary(body) ?? "")")
+        }
+        let bytes = Array(body.readableBytesView)
+        let actual = Digest.sha256(of: bytes)
+        if let expected = digest ?? reference.digest, expected != actual {
+            throw RegistryError(.digestMismatch, "manifest of \(reference.familiarDescription) has digest \(actual), expected \(expected)")
+        }
+        var mediaType = response.headers.first(name: "Content-Type").map { MediaType(rawValue: String($0.split(separator: ";")[0])) }
+        if mediaType == nil || !(mediaType!.isIndex || mediaType!.isManifest),
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        {
+            if let declared = object["mediaType"] as? String {
+                mediaType = MediaType(rawValue: declared)
+            } else {
+                mediaType = object["manifests"] != nil ? .ociIndex : .ociManifest
+            }
+        }
+        return (Descriptor(mediaType: mediaType ?? .ociManifest, digest: actual, size: Int64(bytes.count)), bytes)
+    }
+
+    /// Pulls `reference` for `platform` into `store` and tags it: the manifest, the config and the layers
+    /// (several at once), each verified against its digest while it streams in; blobs already stored are skipped.
+    public func pull(
+        _ reference: ImageReference, platform: Platform = .host, into store: LayoutStore,
+        progress: (@Sendable (TransferEvent) -> Void)? = nil
+    ) async throws -> StoredImage {
+        var (descriptor, bytes) = try await fetchManifest(reference)
+        if descriptor.mediaType.isIndex {
+            let index = try CanonicalJSON.decode(Index.self, from: Data(bytes))
+            guard let chosen = PlatformSelection.best(in: index.manifests, for: platform) else {
+                let available = index.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
+                throw RegistryError(.noMatchingPlatform, "no \(platform) image in index for \(reference.familiarDescription) (it has \(available))")
+            }
+            (descriptor, bytes) = try await fetchManifest(reference, digest: chosen.digest)
+            descriptor.mediaType = chosen.mediaType
+        }
+        let manifest: Manifest
+        do {
+            manifest = try CanonicalJSON.decode(Manifest.self, from: Data(bytes))
+        } catch {
+            throw RegistryError(.unexpectedResponse, "the manifest of \(reference.familiarDescription) cannot be read", cause: error)
+        }
+        let blobs = [manifest.config] + manifest.layers
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = blobs.makeIterator()
+            var running = 0
+            while running < configuration.maximumConcurrentTransfers, let blob = pending.next() {
+                group.addTask { try await self.fetchBlob(blob, repository: reference, into: store, progress: progress) }
+                running += 1
+            }
+            while try await group.next() != nil {
+                if let blob = pending.next() {
+                    group.addTask { try await self.fetchBlob(blob, repository: reference, into: store, progress: progress) }
+                }
+            }
+        }
+        try store.putBlob(bytes, expected: descriptor.digest)
+        let tag = reference.tag == nil && reference.digest != nil ? nil : reference
+        if let tag {
+            var plain = reference
+            plain.digest = nil
+            try store.tag(tag.digest == nil ? tag : plain, descriptor)
+        } else {
+            try store.addUntagged(descriptor)
+        }
+        return try store.image(descriptor: descriptor, reference: tag, platform: platform)
+    }
+
+    /// Downloads one blob into the store unless it is there, resuming with `Range` after a broken connection.
+    public func fetchBlob(
+        _ blob: Descriptor, repository reference: ImageReference, into store: LayoutStore,
+        progress: (@Sendable (TransferEvent) -> Void)? = nil
+    ) async throws {
+        if store.hasBlob(blob.digest) {
+            progress?(TransferEvent(kind: .skipped, digest: blob.digest, size: blob.size))
+            return
+        }
+        progress?(TransferEvent(kind: .started, digest: blob.digest, size: blob.size))
+        let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/blobs/\(blob.digest)"
+        let writer = try store.blobWriter()
+        var failures = 0
+        do {
+            while true {
+                var headers: HTTPHeaders = [:]
+                if writer.count > 0 { headers.add(name: "Range", value: "bytes=\(writer.count)-") }
+                let response = try await send(.GET, url, domain: reference.domain, scope: "repository:\(reference.path):pull", headers: headers)
+                switch response.status.code {
+                case 200 where writer.count > 0:
+                    // The registry ignored the range: start again.
+                    _ = try? await response.body.collect(upTo: 0)
+                    throw RestartDownload()
+                case 200, 206:
+                    break
+                case 404:
+                    throw RegistryError(.blobUnknown, "blob unknown: \(blob.digest) is missing from \(reference.name)")
+                default:
+                    let body = try? await response.body.collect(upTo: 1 << 20)
+                    throw RegistryError(.unexpectedResponse, "GET \(url): \(response.status.code) \(body.flatMap(Self.errorSummary) ?? "")")
+                }
+                do {
+                    for try await buffer in response.body {
+                        try writer.write(Array(buffer.readableBytesView))
+                        guard writer.count <= blob.size else {
+                            throw RegistryError(.digestMismatch, "blob \(blob.digest) is larger than its \(blob.size) bytes")
+                        }
+                    }
+                } catch let error as RegistryError {
+                    throw error
+                } catch {
+                    failures += 1
+                    guard failures < configuration.maximumAttempts else {
+                        throw RegistryError(.transport, "downloading \(blob.digest) failed", cause: error)
+                    }
+                    continue
+                }
+                if writer.count < blob.size {
+                    failures += 1
+                    guard failures < configuration.maximumAttempts else {
+                        throw RegistryError(.transport, "downloading \(blob.digest) stopped at \(writer.count) of \(blob.size) bytes")
+                    }
+                    continue
+                }
+                break
+            }
+            do {
+                try writer.commit(expected: blob.digest, expectedSize: blob.size)
+            } catch {
+                throw RegistryError(.digestMismatch, "blob \(blob.digest) from \(reference.name) does not match its digest", cause: error)
+            }
+        } catch is RestartDownload {
+            writer.abandon()
+            return try await fetchBlob(blob, repository: reference, into: store, progress: progress)
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))
+    }
+}
+
+private struct RestartDownload: Error {}

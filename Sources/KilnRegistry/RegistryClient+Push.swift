@@ -1,0 +1,112 @@
+import AsyncHTTPClient
+import Foundation
+import KilnOCI
+import KilnStore
+import NIOCore
+import NIOHTTP1
+
+extension RegistryClient {
+    /// Pushes `image` from `store` to `reference`: the blobs the registry lacks, then the manifest.
+    /// - Returns: the digest of the pushed manifest.
+    @discardableResult
+    public func push(
+        _ image: StoredImage, to reference: ImageReference, from store: LayoutStore,
+        progress: (@Sendable (TransferEvent) -> Void)? = nil
+    ) async throws -> Digest {
+        let blobs = [image.manifest.config] + image.manifest.layers
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = blobs.makeIterator()
+            var running = 0
+            while running < configuration.maximumConcurrentTransfers, let blob = pending.next() {
+                group.addTask { try await self.pushBlob(blob, to: reference, from: store, progress: progress) }
+                running += 1
+            }
+            while try await group.next() != nil {
+                if let blob = pending.next() {
+                    group.addTask { try await self.pushBlob(blob, to: reference, from: store, progress: progress) }
+                }
+            }
+        }
+        let bytes = try store.readBlob(image.manifestDescriptor.digest)
+        let target = reference.tag ?? image.manifestDescriptor.digest.description
+        let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/manifests/\(target)"
+        let response = try await send(
+            .PUT, url, domain: reference.domain, scope: "repository:\(reference.path):pull,push",
+            headers: ["Content-Type": image.manifestDescriptor.mediaType.rawValue], body: .bytes(bytes))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status.code == 201 || response.status.code == 200 else {
+            throw pushError(response.status.code, body: body, reference: reference, what: "manifest")
+        }
+        return image.manifestDescriptor.digest
+    }
+
+    /// Uploads one blob unless the registry has it; tries a cross-repository mount from `mountFrom` first.
+    public func pushBlob(
+        _ blob: Descriptor, to reference: ImageReference, from store: LayoutStore, mountFrom: String? = nil,
+        progress: (@Sendable (TransferEvent) -> Void)? = nil
+    ) async throws {
+        let base = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)"
+        let scope = "repository:\(reference.path):pull,push" + (mountFrom.map { " repository:\($0):pull" } ?? "")
+        let head = try await send(.HEAD, "\(base)/blobs/\(blob.digest)", domain: reference.domain, scope: scope)
+        _ = try? await head.body.collect(upTo: 1 << 16)
+        if head.status == .ok {
+            progress?(TransferEvent(kind: .skipped, digest: blob.digest, size: blob.size))
+            return
+        }
+        progress?(TransferEvent(kind: .started, digest: blob.digest, size: blob.size))
+        var start = "\(base)/blobs/uploads/"
+        if let mountFrom { start += "?mount=\(blob.digest)&from=\(Self.formEncode(mountFrom))" }
+        let opened = try await send(.POST, start, domain: reference.domain, scope: scope, headers: ["Content-Length": "0"])
+        let openedBody = try await opened.body.collect(upTo: 1 << 20)
+        if opened.status == .created {
+            progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))
+            return
+        }
+        guard opened.status == .accepted, var location = opened.headers.first(name: "Location") else {
+            throw pushError(opened.status.code, body: openedBody, reference: reference, what: "upload of \(blob.digest)")
+        }
+        location = absolute(location, base: configuration.baseURL(for: reference.domain))
+        let path = store.layout.blobPath(blob.digest)
+        if blob.size >= configuration.chunkedUploadThreshold {
+            var offset: Int64 = 0
+            while offset < blob.size {
+                let length = min(configuration.uploadChunkSize, blob.size - offset)
+                let response = try await send(
+                    .PATCH, location, domain: reference.domain, scope: scope,
+                    headers: ["Content-Type": "application/octet-stream", "Content-Range": "\(offset)-\(offset + length - 1)", "Content-Length": "\(length)"],
+                    body: .file(path: path, offset: offset, length: length))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                guard response.status == .accepted, let next = response.headers.first(name: "Location") else {
+                    throw pushError(response.status.code, body: body, reference: reference, what: "chunk of \(blob.digest)")
+                }
+                location = absolute(next, base: configuration.baseURL(for: reference.domain))
+                offset += length
+            }
+            let separator = location.contains("?") ? "&" : "?"
+            let response = try await send(
+                .PUT, location + separator + "digest=\(blob.digest)", domain: reference.domain, scope: scope, headers: ["Content-Length": "0"])
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .created else { throw pushError(response.status.code, body: body, reference: reference, what: "blob \(blob.digest)") }
+        } else {
+            let separator = location.contains("?") ? "&" : "?"
+            let response = try await send(
+                .PUT, location + separator + "digest=\(blob.digest)", domain: reference.domain, scope: scope,
+                headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(blob.size)"],
+                body: .file(path: path, offset: 0, length: blob.size))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .created else { throw pushError(response.status.code, body: body, reference: reference, what: "blob \(blob.digest)") }
+        }
+        progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))
+    }
+
+    private func absolute(_ location: String, base: String) -> String {
+        location.hasPrefix("http://") || location.hasPrefix("https://") ? location : base + (location.hasPrefix("/") ? "" : "/") + location
+    }
+
+    private func pushError(_ status: UInt, body: ByteBuffer, reference: ImageReference, what: String) -> RegistryError {
+        if status == 401 || status == 403 {
+            return RegistryError(.denied, "denied: requested access to \(reference.name) is denied (kiln login \(reference.domain))")
+        }
+        return RegistryError(.unexpectedResponse, "pushing \(what) to \(reference.name): \(status) \(Self.errorSummary(body) ?? "")")
+    }
+}

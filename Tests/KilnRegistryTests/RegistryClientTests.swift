@@ -1,0 +1,125 @@
+import Foundation
+import KilnArchive
+import KilnOCI
+import KilnStore
+import KilnTestSupport
+import Testing
+@testable import KilnRegistry
+
+@Suite("Registry client against the CNCF registry", .enabled(if: LoopbackRegistry.isAvailable, "docker-registry is installed by scripts/test.sh"))
+struct RegistryClientTests {
+    /// A store with one image made from a tar whose content is `size` pseudo-random bytes.
+    static func storeWithImage(_ name: String, size: Int = 4096) throws -> (LayoutStore, StoredImage, String) {
+        let root = "/dev/shm/kiln-registry-store-\(UUID().uuidString)"
+        let store = try LayoutStore(root: root)
+        // Unique content per call (so blobs differ between tests), cheap to make.
+        let seed = Array(UUID().uuidString.utf8)
+        let payload = (0..<size).map { seed[$0 % seed.count] &+ UInt8(truncatingIfNeeded: $0 >> 8) }
+        var writer = TarWriter(sink: MemorySink())
+        try writer.append(TarEntry(path: "data.bin", kind: .regular), contents: payload)
+        try writer.finish()
+        let (layer, info) = try store.ingestLayer(from: MemorySource(writer.sink.bytes), compression: .none)
+        var config = ImageConfig(platform: .host)
+        config.rootfs = RootFS(diffIDs: [info.diffID])
+        let image = try store.commitImage(config: config, layers: [layer], tags: [try ImageReference(parsing: name)])
+        return (store, image, root)
+    }
+
+    static func emptyStore() throws -> (LayoutStore, String) {
+        let root = "/dev/shm/kiln-registry-store-\(UUID().uuidString)"
+        return (try LayoutStore(root: root), root)
+    }
+
+    @Test("push then pull into an empty store gives the same image; a second push uploads nothing")
+    func roundTrip() async throws {
+        let registry = try LoopbackRegistry()
+        let reference = try ImageReference(parsing: "\(registry.host)/team/app:1")
+        let (source, image, sourceRoot) = try Self.storeWithImage(reference.description)
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+        let client = RegistryClient()
+        let digest = try await client.push(image, to: reference, from: source)
+        #expect(digest == image.manifestDescriptor.digest)
+
+        let skipped = SkippedCounter()
+        try await client.push(image, to: reference, from: source, progress: { if $0.kind == .skipped { skipped.increment() } })
+        #expect(skipped.value == 2)
+
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        let pulled = try await client.pull(reference, into: target)
+        #expect(pulled.id == image.id)
+        #expect(pulled.manifestDescriptor.digest == digest)
+        #expect(try target.check().isHealthy)
+        let byDigest = try await client.pull(try ImageReference(parsing: "\(registry.host)/team/app@\(digest)"), into: target)
+        #expect(byDigest.id == image.id)
+        try await client.shutdown()
+    }
+
+    @Test("large blobs are uploaded in chunks")
+    func chunkedUpload() async throws {
+        let registry = try LoopbackRegistry()
+        let reference = try ImageReference(parsing: "\(registry.host)/big/blob:1")
+        let (source, image, sourceRoot) = try Self.storeWithImage(reference.description, size: 3_000_000)
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+        var configuration = RegistryConfiguration()
+        configuration.chunkedUploadThreshold = 1 << 20
+        configuration.uploadChunkSize = 256 << 10
+        let client = RegistryClient(configuration: configuration)
+        try await client.push(image, to: reference, from: source)
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        #expect(try await client.pull(reference, into: target).id == image.id)
+        try await client.shutdown()
+    }
+
+    @Test("missing images and tags give the registry's error in plain words")
+    func errors() async throws {
+        let registry = try LoopbackRegistry()
+        let client = RegistryClient()
+        let (target, root) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        await #expect(throws: RegistryError.self) {
+            _ = try await client.pull(try ImageReference(parsing: "\(registry.host)/nothing/here:1"), into: target)
+        }
+        do {
+            _ = try await client.pull(try ImageReference(parsing: "\(registry.host)/nothing/here:1"), into: target)
+        } catch let error as RegistryError {
+            #expect(error.code == .manifestUnknown)
+            #expect(error.description.contains("manifest unknown"))
+        }
+        try await client.shutdown()
+    }
+
+    @Test("basic auth: credentials from docker's config.json are used, and their absence is a clear error")
+    func basicAuth() async throws {
+        let registry = try LoopbackRegistry(user: "kiln", password: "s3cret")
+        let reference = try ImageReference(parsing: "\(registry.host)/private/app:1")
+        let (source, image, sourceRoot) = try Self.storeWithImage(reference.description)
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+
+        let anonymous = RegistryClient(configuration: RegistryConfiguration(dockerConfig: DockerConfig(path: "/dev/null/none.json")))
+        await #expect(throws: RegistryError.self) { try await anonymous.push(image, to: reference, from: source) }
+        try await anonymous.shutdown()
+
+        let configPath = "/dev/shm/kiln-docker-config-\(UUID().uuidString).json"
+        defer { unlink(configPath) }
+        let config = DockerConfig(path: configPath)
+        try config.store(Credential(username: "kiln", secret: "s3cret"), for: registry.host)
+        #expect(try config.credential(for: registry.host) == Credential(username: "kiln", secret: "s3cret"))
+        let client = RegistryClient(configuration: RegistryConfiguration(dockerConfig: config))
+        try await client.push(image, to: reference, from: source)
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        #expect(try await client.pull(reference, into: target).id == image.id)
+        try await client.shutdown()
+        #expect(try config.remove(for: registry.host))
+        #expect(try config.credential(for: registry.host) == nil)
+    }
+}
+
+final class SkippedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
