@@ -49,7 +49,15 @@ let package = Package(
         ),
         .executableTarget(name: "kiln", dependencies: ["KilnCommands"]),
         // Helpers for tests that need real services (a loopback registry); not part of any product.
-        .target(name: "KilnTestSupport"),
+        .target(
+            name: "KilnTestSupport",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "KilnOCITests", dependencies: ["KilnOCI"]),
         .testTarget(name: "KilnRegistryTests", dependencies: ["KilnRegistry", "KilnStore", "KilnOCI", "KilnTestSupport"]),
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),

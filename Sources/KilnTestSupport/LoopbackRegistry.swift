@@ -15,8 +15,9 @@ public final class LoopbackRegistry {
     /// Whether Debian's `docker-registry` is installed.
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") }
 
-    /// Starts a registry; with `user` and `password`, it requires them (htpasswd basic auth).
-    public init(user: String? = nil, password: String? = nil) throws {
+    /// Starts a registry; with `user` and `password`, it requires them (htpasswd basic auth); with `tokenIssuer`,
+    /// it requires bearer tokens from that issuer.
+    public init(user: String? = nil, password: String? = nil, tokenIssuer: TokenIssuer? = nil) throws {
         directory = "/dev/shm/kiln-registry-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         port = try Self.freePort()
@@ -29,6 +30,9 @@ public final class LoopbackRegistry {
             try htpasswd.run()
             htpasswd.waitUntilExit()
             auth = "auth:\n  htpasswd:\n    realm: kiln-test\n    path: \(directory)/htpasswd\n"
+        }
+        if let tokenIssuer {
+            auth = "auth:\n  token:\n    realm: \(tokenIssuer.realm)\n    service: \(tokenIssuer.service)\n    issuer: \(tokenIssuer.issuer)\n    rootcertbundle: \(tokenIssuer.certificatePath)\n"
         }
         let config = """
             version: 0.1

@@ -117,6 +117,40 @@ struct RegistryClientTests {
     }
 }
 
+extension RegistryClientTests {
+    @Test("bearer tokens: the client fetches a JWT from the registry's token service with basic credentials")
+    func bearerTokens() async throws {
+        let directory = "/dev/shm/kiln-token-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let issuer = try TokenIssuer(users: ["builder": "t0ken-pass"], directory: directory)
+        let registry = try LoopbackRegistry(tokenIssuer: issuer)
+        let reference = try ImageReference(parsing: "\(registry.host)/secure/app:1")
+        let (source, image, sourceRoot) = try Self.storeWithImage(reference.description)
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+
+        let anonymous = RegistryClient(configuration: RegistryConfiguration(dockerConfig: DockerConfig(path: directory + "/none.json")))
+        do {
+            try await anonymous.push(image, to: reference, from: source)
+            Issue.record("anonymous push succeeded")
+        } catch let error as RegistryError {
+            #expect(error.code == .unauthorized)
+        }
+        try await anonymous.shutdown()
+
+        let config = DockerConfig(path: directory + "/config.json")
+        try config.store(Credential(username: "builder", secret: "t0ken-pass"), for: registry.host)
+        let client = RegistryClient(configuration: RegistryConfiguration(dockerConfig: config))
+        try await client.push(image, to: reference, from: source)
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        #expect(try await client.pull(reference, into: target).id == image.id)
+        try await client.shutdown()
+        // One token for push (pull,push scope), one for pull: cached, not fetched per request.
+        #expect(issuer.issuedCount >= 1 && issuer.issuedCount <= 4)
+    }
+}
+
 final class SkippedCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
