@@ -22,6 +22,10 @@ extension RegistryClient {
 
     /// Fetches a manifest or index by tag or digest and checks its digest.
     public func fetchManifest(_ reference: ImageReference, digest: Digest? = nil) async throws -> (descriptor: Descriptor, bytes: [UInt8]) {
+        try await withRetries { try await fetchManifestOnce(reference, digest: digest) }
+    }
+
+    private func fetchManifestOnce(_ reference: ImageReference, digest: Digest?) async throws -> (descriptor: Descriptor, bytes: [UInt8]) {
         let target = digest?.description ?? reference.digest?.description ?? reference.tag ?? "latest"
         let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/manifests/\(target)"
         let response = try await send(
@@ -133,6 +137,7 @@ extension RegistryClient {
                     let body = try? await response.body.collect(upTo: 1 << 20)
                     throw RegistryError(.unexpectedResponse, "GET \(url): \(response.status.code) \(body.flatMap(Self.errorSummary) ?? "")")
                 }
+                let before = writer.count
                 do {
                     for try await buffer in response.body {
                         try writer.write(Array(buffer.readableBytesView))
@@ -143,7 +148,8 @@ extension RegistryClient {
                 } catch let error as RegistryError {
                     throw error
                 } catch {
-                    failures += 1
+                    // A connection that delivered something resets the count: the download is making progress.
+                    failures = writer.count > before ? 0 : failures + 1
                     guard failures < configuration.maximumAttempts else {
                         throw RegistryError(.transport, "downloading \(blob.digest) failed", cause: error)
                     }

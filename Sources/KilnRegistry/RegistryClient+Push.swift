@@ -30,12 +30,14 @@ extension RegistryClient {
         let bytes = try store.readBlob(image.manifestDescriptor.digest)
         let target = reference.tag ?? image.manifestDescriptor.digest.description
         let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/manifests/\(target)"
-        let response = try await send(
-            .PUT, url, domain: reference.domain, scope: "repository:\(reference.path):pull,push",
-            headers: ["Content-Type": image.manifestDescriptor.mediaType.rawValue], body: .bytes(bytes))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status.code == 201 || response.status.code == 200 else {
-            throw pushError(response.status.code, body: body, reference: reference, what: "manifest")
+        try await withRetries {
+            let response = try await send(
+                .PUT, url, domain: reference.domain, scope: "repository:\(reference.path):pull,push",
+                headers: ["Content-Type": image.manifestDescriptor.mediaType.rawValue], body: .bytes(bytes))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            guard response.status.code == 201 || response.status.code == 200 else {
+                throw pushError(response.status.code, body: body, reference: reference, what: "manifest")
+            }
         }
         return image.manifestDescriptor.digest
     }
@@ -47,21 +49,32 @@ extension RegistryClient {
     ) async throws {
         let base = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)"
         let scope = "repository:\(reference.path):pull,push" + (mountFrom.map { " repository:\($0):pull" } ?? "")
-        let head = try await send(.HEAD, "\(base)/blobs/\(blob.digest)", domain: reference.domain, scope: scope)
-        _ = try? await head.body.collect(upTo: 1 << 16)
-        if head.status == .ok {
+        let exists = try await withRetries {
+            let head = try await send(.HEAD, "\(base)/blobs/\(blob.digest)", domain: reference.domain, scope: scope)
+            _ = try? await head.body.collect(upTo: 1 << 16)
+            return head.status == .ok
+        }
+        if exists {
             progress?(TransferEvent(kind: .skipped, digest: blob.digest, size: blob.size))
             return
         }
         progress?(TransferEvent(kind: .started, digest: blob.digest, size: blob.size))
+        // A broken upload is started over in a new session: a half-written session cannot be trusted.
+        try await withRetries {
+            try await upload(blob, base: base, reference: reference, scope: scope, mountFrom: mountFrom, store: store)
+        }
+        progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))
+    }
+
+    /// One upload session: POST (or mount), then PUT or PATCH…PUT.
+    private func upload(
+        _ blob: Descriptor, base: String, reference: ImageReference, scope: String, mountFrom: String?, store: LayoutStore
+    ) async throws {
         var start = "\(base)/blobs/uploads/"
         if let mountFrom { start += "?mount=\(blob.digest)&from=\(Self.formEncode(mountFrom))" }
         let opened = try await send(.POST, start, domain: reference.domain, scope: scope, headers: ["Content-Length": "0"])
         let openedBody = try await opened.body.collect(upTo: 1 << 20)
-        if opened.status == .created {
-            progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))
-            return
-        }
+        if opened.status == .created { return }
         guard opened.status == .accepted, var location = opened.headers.first(name: "Location") else {
             throw pushError(opened.status.code, body: openedBody, reference: reference, what: "upload of \(blob.digest)")
         }
@@ -96,7 +109,6 @@ extension RegistryClient {
             let body = try await response.body.collect(upTo: 1 << 20)
             guard response.status == .created else { throw pushError(response.status.code, body: body, reference: reference, what: "blob \(blob.digest)") }
         }
-        progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))
     }
 
     private func absolute(_ location: String, base: String) -> String {

@@ -25,6 +25,21 @@ public final class RegistryClient: Sendable {
         try await http.shutdown()
     }
 
+    /// Runs `body` with a client that is shut down afterwards, whether `body` returns or throws.
+    public static func withClient<T>(
+        configuration: RegistryConfiguration = RegistryConfiguration(), _ body: (RegistryClient) async throws -> T
+    ) async throws -> T {
+        let client = RegistryClient(configuration: configuration)
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
     /// A request body that can be produced again for a retry.
     enum RequestBody: Sendable {
         case bytes([UInt8])
@@ -84,6 +99,25 @@ public final class RegistryClient: Sendable {
                 continue
             }
             return response
+        }
+    }
+
+    /// Runs a whole exchange again when the connection broke in the middle of it (a reset, a truncated body),
+    /// but not when the registry answered with a definite refusal.
+    func withRetries<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await body()
+            } catch let error as RegistryError where error.code != .transport && error.code != .unexpectedResponse {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                guard attempt < configuration.maximumAttempts else { throw error }
+                try await backoff(attempt: attempt, retryAfter: nil)
+            }
         }
     }
 

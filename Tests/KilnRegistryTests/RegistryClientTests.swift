@@ -36,23 +36,23 @@ struct RegistryClientTests {
         let reference = try ImageReference(parsing: "\(registry.host)/team/app:1")
         let (source, image, sourceRoot) = try Self.storeWithImage(reference.description)
         defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
-        let client = RegistryClient()
-        let digest = try await client.push(image, to: reference, from: source)
-        #expect(digest == image.manifestDescriptor.digest)
-
-        let skipped = SkippedCounter()
-        try await client.push(image, to: reference, from: source, progress: { if $0.kind == .skipped { skipped.increment() } })
-        #expect(skipped.value == 2)
-
         let (target, targetRoot) = try Self.emptyStore()
         defer { try? FileManager.default.removeItem(atPath: targetRoot) }
-        let pulled = try await client.pull(reference, into: target)
-        #expect(pulled.id == image.id)
-        #expect(pulled.manifestDescriptor.digest == digest)
-        #expect(try target.check().isHealthy)
-        let byDigest = try await client.pull(try ImageReference(parsing: "\(registry.host)/team/app@\(digest)"), into: target)
-        #expect(byDigest.id == image.id)
-        try await client.shutdown()
+        try await RegistryClient.withClient { client in
+            let digest = try await client.push(image, to: reference, from: source)
+            #expect(digest == image.manifestDescriptor.digest)
+
+            let skipped = SkippedCounter()
+            try await client.push(image, to: reference, from: source, progress: { if $0.kind == .skipped { skipped.increment() } })
+            #expect(skipped.value == 2)
+
+            let pulled = try await client.pull(reference, into: target)
+            #expect(pulled.id == image.id)
+            #expect(pulled.manifestDescriptor.digest == digest)
+            #expect(try target.check().isHealthy)
+            let byDigest = try await client.pull(try ImageReference(parsing: "\(registry.host)/team/app@\(digest)"), into: target)
+            #expect(byDigest.id == image.id)
+        }
     }
 
     @Test("large blobs are uploaded in chunks")
@@ -64,12 +64,13 @@ struct RegistryClientTests {
         var configuration = RegistryConfiguration()
         configuration.chunkedUploadThreshold = 1 << 20
         configuration.uploadChunkSize = 256 << 10
-        let client = RegistryClient(configuration: configuration)
-        try await client.push(image, to: reference, from: source)
         let (target, targetRoot) = try Self.emptyStore()
         defer { try? FileManager.default.removeItem(atPath: targetRoot) }
-        #expect(try await client.pull(reference, into: target).id == image.id)
-        try await client.shutdown()
+        let pulled = try await RegistryClient.withClient(configuration: configuration) { client in
+            try await client.push(image, to: reference, from: source)
+            return try await client.pull(reference, into: target)
+        }
+        #expect(pulled.id == image.id)
     }
 
     @Test("missing images and tags give the registry's error in plain words")
@@ -106,12 +107,13 @@ struct RegistryClientTests {
         let config = DockerConfig(path: configPath)
         try config.store(Credential(username: "kiln", secret: "s3cret"), for: registry.host)
         #expect(try config.credential(for: registry.host) == Credential(username: "kiln", secret: "s3cret"))
-        let client = RegistryClient(configuration: RegistryConfiguration(dockerConfig: config))
-        try await client.push(image, to: reference, from: source)
         let (target, targetRoot) = try Self.emptyStore()
         defer { try? FileManager.default.removeItem(atPath: targetRoot) }
-        #expect(try await client.pull(reference, into: target).id == image.id)
-        try await client.shutdown()
+        let pulled = try await RegistryClient.withClient(configuration: RegistryConfiguration(dockerConfig: config)) { client in
+            try await client.push(image, to: reference, from: source)
+            return try await client.pull(reference, into: target)
+        }
+        #expect(pulled.id == image.id)
         #expect(try config.remove(for: registry.host))
         #expect(try config.credential(for: registry.host) == nil)
     }
@@ -140,12 +142,13 @@ extension RegistryClientTests {
 
         let config = DockerConfig(path: directory + "/config.json")
         try config.store(Credential(username: "builder", secret: "t0ken-pass"), for: registry.host)
-        let client = RegistryClient(configuration: RegistryConfiguration(dockerConfig: config))
-        try await client.push(image, to: reference, from: source)
         let (target, targetRoot) = try Self.emptyStore()
         defer { try? FileManager.default.removeItem(atPath: targetRoot) }
-        #expect(try await client.pull(reference, into: target).id == image.id)
-        try await client.shutdown()
+        let pulled = try await RegistryClient.withClient(configuration: RegistryConfiguration(dockerConfig: config)) { client in
+            try await client.push(image, to: reference, from: source)
+            return try await client.pull(reference, into: target)
+        }
+        #expect(pulled.id == image.id)
         // One token for push (pull,push scope), one for pull: cached, not fetched per request.
         #expect(issuer.issuedCount >= 1 && issuer.issuedCount <= 4)
     }
@@ -156,4 +159,42 @@ final class SkippedCounter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+extension RegistryClientTests {
+    @Test("with connections cut mid-response (20 % of chunks), pushes and pulls still succeed and no corrupt blob lands")
+    func faultInjection() async throws {
+        let registry = try LoopbackRegistry()
+        let proxy = try FaultyProxy(upstreamPort: registry.port, faultRate: Double(ProcessInfo.processInfo.environment["KILN_FAULT_RATE"] ?? "") ?? 0.2, seed: 7)
+        let reference = try ImageReference(parsing: "127.0.0.1:\(proxy.port)/flaky/app:1")
+        // Several layers, so there are many connections to break.
+        let (source, _, sourceRoot) = try Self.storeWithImage(reference.description, size: 400_000)
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+        var layers: [Descriptor] = []
+        var diffIDs: [Digest] = []
+        for index in 0..<6 {
+            var writer = TarWriter(sink: MemorySink())
+            let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* (index + 3) >> 3) }
+            try writer.append(TarEntry(path: "layer-\(index).bin", kind: .regular), contents: payload)
+            try writer.finish()
+            let (layer, info) = try source.ingestLayer(from: MemorySource(writer.sink.bytes), compression: .none)
+            layers.append(layer)
+            diffIDs.append(info.diffID)
+        }
+        var config = ImageConfig(platform: .host)
+        config.rootfs = RootFS(diffIDs: diffIDs)
+        let image = try source.commitImage(config: config, layers: layers, tags: [reference])
+
+        var configuration = RegistryConfiguration(maximumAttempts: 10, initialBackoff: .milliseconds(10))
+        configuration.maximumConcurrentTransfers = 2
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        let pulled = try await RegistryClient.withClient(configuration: configuration) { client in
+            try await client.push(image, to: reference, from: source)
+            return try await client.pull(reference, into: target)
+        }
+        #expect(pulled.id == image.id)
+        #expect(try target.check().isHealthy)
+        #expect(proxy.faults > 0, "the proxy broke no connection, so nothing was tested")
+    }
 }
