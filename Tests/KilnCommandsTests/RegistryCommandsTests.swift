@@ -33,6 +33,15 @@ struct RegistryCommandsTests {
         #expect(try KilnProcess.kiln(["pull", "-q", other], root: fromSkopeo).status == 0)
         #expect(try KilnProcess.kiln(["images", "-q", "--no-trunc"], root: fromSkopeo).output == id + "\n")
         #expect(try KilnProcess.kiln(["fsck"], root: fromSkopeo).status == 0)
+
+        // podman pulls what kiln pushed, digest-identical.
+        if KilnProcess.has("podman") {
+            let podman = try PodmanSandbox(scratch).arguments
+            let pulledByPodman = try KilnProcess.run("podman", podman + ["pull", "--tls-verify=false", name])
+            #expect(pulledByPodman.status == 0, "\(pulledByPodman.errors)")
+            let ids = try KilnProcess.run("podman", podman + ["images", "--no-trunc", "--format", "{{.ID}}"])
+            #expect(ids.output.contains(id.dropFirst(7)))
+        }
     }
 
     @Test("pulling a missing image fails with the registry's reason")
