@@ -16,12 +16,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try store.openStore()
-        let found: StoredImage
-        do {
-            found = try store.image(image)
-        } catch {
-            throw CommandFailure("no such image: \(image)")
-        }
+        let found = try store.requireImage(image)
         var layerSizes = try found.manifest.layers.map { try store.layerInfo($0.digest).uncompressedSize }[...]
         var rows: [[String]] = []
         for entry in found.config.history {

@@ -41,12 +41,7 @@ struct InspectCommand: AsyncParsableCommand {
         let tagged = try store.taggedImages()
         var result: [Inspection] = []
         for name in images {
-            let image: StoredImage
-            do {
-                image = try store.image(name, platform: wanted)
-            } catch {
-                throw CommandFailure("no such image: \(name)")
-            }
+            let image = try store.requireImage(name, platform: wanted)
             let tags = tagged.filter { $0.descriptor.digest == image.descriptor.digest }.map { $0.reference.familiarDescription }
             let size = try image.manifest.layers.reduce(Int64(0)) { $0 + (try store.layerInfo($1.digest).uncompressedSize) }
             result.append(

@@ -82,12 +82,7 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         let reference = try ArgumentValue.reference(image)
         let store = try store.openStore()
-        let found: StoredImage
-        do {
-            found = try store.image(image)
-        } catch {
-            throw CommandFailure("no such image: \(image)")
-        }
+        let found = try store.requireImage(image)
         let client = registry.makeClient()
         do {
             let digest = try await client.push(found, to: reference, from: store, progress: quiet ? nil : transferReporter(verb: "pushing"))

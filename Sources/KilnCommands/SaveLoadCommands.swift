@@ -26,16 +26,15 @@ struct SaveCommand: AsyncParsableCommand {
             throw CommandFailure("refusing to write an archive to a terminal: use -o or redirect standard output")
         }
         let store = try store.openStore()
-        let found = try images.map { name -> StoredImage in
-            do {
-                var image = try store.image(name)
-                if image.reference == nil, let reference = try store.taggedImages().first(where: { $0.descriptor.digest == image.descriptor.digest })?.reference {
-                    image.reference = reference
-                }
-                return image
-            } catch {
-                throw CommandFailure("no such image: \(name)")
+        let tagged = try store.taggedImages()
+        var found: [StoredImage] = []
+        for name in images {
+            var image = try store.requireImage(name)
+            // An image named by ID is saved under one of its tags, so the archive still carries a name.
+            if image.reference == nil {
+                image.reference = tagged.first { $0.descriptor.digest == image.descriptor.digest }?.reference
             }
+            found.append(image)
         }
         if let output {
             // Written next to the destination and renamed, so a failed save leaves no half archive.

@@ -18,6 +18,17 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+extension LayoutStore {
+    /// The image named `name` (reference, ID or digest), or the error docker prints when there is none.
+    func requireImage(_ name: String, platform: Platform = .host) throws -> StoredImage {
+        do {
+            return try image(name, platform: platform)
+        } catch {
+            throw CommandFailure("no such image: \(name)")
+        }
+    }
+}
+
 /// An error the CLI prints as one line (`Error: …`) before exiting with status 1.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String

@@ -16,12 +16,7 @@ struct TagCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try store.openStore()
-        let image: StoredImage
-        do {
-            image = try store.image(source)
-        } catch {
-            throw CommandFailure("no such image: \(source)")
-        }
+        let image = try store.requireImage(source)
         try store.tag(try ArgumentValue.reference(target), image.descriptor)
     }
 }
@@ -47,12 +42,7 @@ struct RemoveImageCommand: AsyncParsableCommand {
                 print("Untagged: \(reference.familiarDescription)")
                 continue
             }
-            let image: StoredImage
-            do {
-                image = try store.image(name)
-            } catch {
-                throw CommandFailure("no such image: \(name)")
-            }
+            let image = try store.requireImage(name)
             let references = tagged.filter { $0.descriptor.digest == image.descriptor.digest }.map(\.reference)
             if references.count > 1 && !force {
                 throw CommandFailure("unable to delete \(String(image.id.encoded.prefix(12))) (must be forced) - image is referenced in multiple repositories")
