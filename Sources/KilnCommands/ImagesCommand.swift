@@ -2,7 +2,7 @@ import ArgumentParser
 import KilnOCI
 import KilnStore
 
-/// `kiln images`: the tagged images, like `docker images`.
+/// `kiln images`: the tagged images, then the unnamed ones, like `docker images`.
 struct ImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "List images")
 
@@ -16,9 +16,11 @@ struct ImagesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try store.openStore()
+        var entries: [(reference: ImageReference?, descriptor: Descriptor)] = try store.taggedImages().map { ($0.reference, $0.descriptor) }
+        entries += try store.untaggedImages().map { (nil, $0) }
         var rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
         var seen = Set<String>()
-        for (reference, descriptor) in try store.taggedImages() {
+        for (reference, descriptor) in entries {
             let image = try store.image(descriptor: descriptor, reference: reference)
             let id = noTruncate ? image.id.description : String(image.id.encoded.prefix(12))
             if quiet {
@@ -26,19 +28,12 @@ struct ImagesCommand: AsyncParsableCommand {
                 continue
             }
             let size = try image.manifest.layers.reduce(Int64(0)) { $0 + (try store.layerInfo($1.digest).uncompressedSize) }
-            let familiar = reference.familiarDescription
-            let repository = reference.tag.map { String(familiar.prefix(familiar.count - $0.count - 1)) } ?? familiar
-            rows.append([repository, reference.tag ?? "<none>", id, Formatting.ago(image.config.created), Formatting.size(size)])
-        }
-        for descriptor in try store.untaggedImages() {
-            let image = try store.image(descriptor: descriptor)
-            let id = noTruncate ? image.id.description : String(image.id.encoded.prefix(12))
-            if quiet {
-                if seen.insert(id).inserted { print(id) }
-                continue
+            var repository = "<none>"
+            if let reference {
+                let familiar = reference.familiarDescription
+                repository = reference.tag.map { String(familiar.prefix(familiar.count - $0.count - 1)) } ?? familiar
             }
-            let size = try image.manifest.layers.reduce(Int64(0)) { $0 + (try store.layerInfo($1.digest).uncompressedSize) }
-            rows.append(["<none>", "<none>", id, Formatting.ago(image.config.created), Formatting.size(size)])
+            rows.append([repository, reference?.tag ?? "<none>", id, Formatting.ago(image.config.created), Formatting.size(size)])
         }
         if !quiet { print(Formatting.table(rows)) }
     }
