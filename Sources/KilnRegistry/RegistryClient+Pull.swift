@@ -111,6 +111,14 @@ extension RegistryClient {
         _ blob: Descriptor, repository reference: ImageReference, into store: LayoutStore,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws {
+        try await fetchBlob(blob, repository: reference, into: store, progress: progress, restarts: 0)
+    }
+
+    /// `restarts` counts downloads started over because the registry ignored `Range`.
+    private func fetchBlob(
+        _ blob: Descriptor, repository reference: ImageReference, into store: LayoutStore,
+        progress: (@Sendable (TransferEvent) -> Void)?, restarts: Int
+    ) async throws {
         if store.hasBlob(blob.digest) {
             progress?(TransferEvent(kind: .skipped, digest: blob.digest, size: blob.size))
             return
@@ -171,7 +179,10 @@ extension RegistryClient {
             }
         } catch is RestartDownload {
             writer.abandon()
-            return try await fetchBlob(blob, repository: reference, into: store, progress: progress)
+            guard restarts + 1 < configuration.maximumAttempts else {
+                throw RegistryError(.transport, "downloading \(blob.digest) kept breaking and the registry does not resume downloads")
+            }
+            return try await fetchBlob(blob, repository: reference, into: store, progress: progress, restarts: restarts + 1)
         } catch {
             writer.abandon()
             throw error
