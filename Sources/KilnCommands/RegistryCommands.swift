@@ -14,7 +14,14 @@ struct RegistryOptions: ParsableArguments {
         if let environment = ProcessInfo.processInfo.environment["KILN_INSECURE_REGISTRIES"] {
             hosts.formUnion(environment.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         }
-        return RegistryClient(configuration: RegistryConfiguration(insecureHosts: hosts))
+        var configuration = RegistryConfiguration(insecureHosts: hosts)
+        // Mirrors and insecure registries from /etc/containers/registries.conf(.d), as podman and buildah read them.
+        do {
+            configuration.registries = try RegistriesConf.load()
+        } catch {
+            printError("warning: ignoring the containers registries configuration: \(error)")
+        }
+        return RegistryClient(configuration: configuration)
     }
 }
 

@@ -60,18 +60,37 @@ extension RegistryClient {
 
     /// Pulls `reference` for `platform` into `store` and tags it: the manifest, the config and the layers
     /// (several at once), each verified against its digest while it streams in; blobs already stored are skipped.
+    ///
+    /// With a `registries.conf` in the configuration, mirrors of the reference's prefix are tried first, then
+    /// the (possibly rewritten) registry itself; the image is tagged under the name that was asked for.
     public func pull(
         _ reference: ImageReference, platform: Platform = .host, into store: LayoutStore,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws -> StoredImage {
-        var (descriptor, bytes) = try await fetchManifest(reference)
+        let sources = try configuration.registries?.pullSources(for: reference).map(\.reference) ?? [reference]
+        var failure: (any Error)?
+        for source in sources {
+            do {
+                return try await pull(from: source, taggingAs: reference, platform: platform, into: store, progress: progress)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? RegistryError(.manifestUnknown, "no source to pull \(reference.familiarDescription) from")
+    }
+
+    private func pull(
+        from source: ImageReference, taggingAs reference: ImageReference, platform: Platform, into store: LayoutStore,
+        progress: (@Sendable (TransferEvent) -> Void)?
+    ) async throws -> StoredImage {
+        var (descriptor, bytes) = try await fetchManifest(source)
         if descriptor.mediaType.isIndex {
             let index = try CanonicalJSON.decode(Index.self, from: Data(bytes))
             guard let chosen = PlatformSelection.best(in: index.manifests, for: platform) else {
                 let available = index.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
                 throw RegistryError(.noMatchingPlatform, "no \(platform) image in index for \(reference.familiarDescription) (it has \(available))")
             }
-            (descriptor, bytes) = try await fetchManifest(reference, digest: chosen.digest)
+            (descriptor, bytes) = try await fetchManifest(source, digest: chosen.digest)
             descriptor.mediaType = chosen.mediaType
         }
         let manifest: Manifest
@@ -85,12 +104,12 @@ extension RegistryClient {
             var pending = blobs.makeIterator()
             var running = 0
             while running < configuration.maximumConcurrentTransfers, let blob = pending.next() {
-                group.addTask { try await self.fetchBlob(blob, repository: reference, into: store, progress: progress) }
+                group.addTask { try await self.fetchBlob(blob, repository: source, into: store, progress: progress) }
                 running += 1
             }
             while try await group.next() != nil {
                 if let blob = pending.next() {
-                    group.addTask { try await self.fetchBlob(blob, repository: reference, into: store, progress: progress) }
+                    group.addTask { try await self.fetchBlob(blob, repository: source, into: store, progress: progress) }
                 }
             }
         }

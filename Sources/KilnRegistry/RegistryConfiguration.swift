@@ -13,6 +13,8 @@ public struct RegistryConfiguration: Sendable {
     public var initialBackoff: Duration
     /// Blobs downloaded or uploaded at once.
     public var maximumConcurrentTransfers: Int
+    /// Mirrors, blocked and insecure registries from the containers registries configuration.
+    public var registries: RegistriesConf?
     /// Blobs at or above this size are uploaded in chunks (`PATCH` with `Content-Range`), smaller ones in one `PUT`.
     public var chunkedUploadThreshold: Int64 = 64 << 20
     /// The size of each uploaded chunk.
@@ -36,7 +38,7 @@ public struct RegistryConfiguration: Sendable {
     }
 
     func usesPlainHTTP(_ domain: String) -> Bool {
-        if insecureHosts.contains(domain) { return true }
+        if insecureHosts.contains(domain) || registries?.insecureHosts.contains(domain) == true { return true }
         let host = domain.hasPrefix("[") ? String(domain.prefix { $0 != "]" }.dropFirst()) : String(domain.split(separator: ":").first ?? "")
         return host == "localhost" || host.hasPrefix("127.") || host == "::1"
     }
