@@ -44,6 +44,38 @@ struct RegistryCommandsTests {
         }
     }
 
+    @Test("a pull killed midway leaves a consistent store and the next pull completes it")
+    func killedPull() throws {
+        let registry = try LoopbackRegistry()
+        let scratch = try ScratchDirectory("killed-pull")
+        let source = scratch.path + "/source"
+        let name = "\(registry.host)/big/app:1"
+        // Several incompressible layers, so the pull takes long enough to be interrupted.
+        let tree = scratch.path + "/tree"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        try KilnProcess.run("sh", ["-c", "for i in 1 2 3 4; do head -c 8000000 /dev/urandom > \(tree)/blob-$i; done"])
+        let id = try KilnProcess.kiln(["import", "--compression", "none", tree, name], root: source).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try KilnProcess.kiln(["push", "-q", name], root: source).status == 0)
+        let target = scratch.path + "/target"
+        for delay in [0.02, 0.08, 0.2] {
+            let process = Process()
+            process.executableURL = KilnProcess.executable
+            process.arguments = ["pull", "-q", name]
+            process.environment = ["KILN_ROOT": target]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let check = try KilnProcess.kiln(["fsck"], root: target)
+            #expect(check.status == 0 && check.output.contains(" 0 problems"), "after a kill at \(delay) s: \(check.output)")
+        }
+        #expect(try KilnProcess.kiln(["pull", "-q", name], root: target).status == 0)
+        #expect(try KilnProcess.kiln(["images", "-q", "--no-trunc"], root: target).output == id + "\n")
+        #expect(try KilnProcess.kiln(["fsck"], root: target).status == 0)
+    }
+
     @Test("pulling a missing image fails with the registry's reason")
     func missing() throws {
         let registry = try LoopbackRegistry()
