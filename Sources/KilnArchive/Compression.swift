@@ -1,5 +1,6 @@
 import CZlib
 import CZstd
+import Foundation
 import KilnOCI
 
 /// Compression formats of layers, recognised on read by their magic bytes.
@@ -217,6 +218,48 @@ public final class DecompressingSource<Base: ByteSource>: ByteSource {
             pendingStart += consumed
             zstdFrameOpen = hint != 0
             if produced > 0 { return Array(output[0..<produced]) }
+        }
+    }
+}
+
+/// Compresses what is written to it in `format` (or passes it through for `.none`), with the layer defaults
+/// for the level. One sink for every format, so callers need no switch of their own.
+public final class CompressingSink<Base: ByteSink>: ByteSink {
+    private enum Stage {
+        case gzip(GzipSink<Base>)
+        case zstd(ZstdSink<Base>)
+        case plain(Base)
+    }
+
+    private var stage: Stage
+
+    /// - Parameter level: gzip 1–9 (default 6) or zstd 1–19 (default 3); zstd uses every core.
+    public init(_ base: Base, format: CompressionFormat, level: Int32? = nil) throws {
+        switch format {
+        case .gzip: stage = .gzip(try GzipSink(base, level: level ?? CompressionFormat.defaultGzipLevel))
+        case .zstd:
+            let workers = Int32(ProcessInfo.processInfo.activeProcessorCount)
+            stage = .zstd(try ZstdSink(base, level: level ?? CompressionFormat.defaultZstdLevel, workers: workers))
+        case .none: stage = .plain(base)
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        switch stage {
+        case .gzip(let sink): try sink.write(bytes)
+        case .zstd(let sink): try sink.write(bytes)
+        case .plain(var sink):
+            try sink.write(bytes)
+            stage = .plain(sink)
+        }
+    }
+
+    /// Flushes the end of the compressed stream.
+    public func finish() throws {
+        switch stage {
+        case .gzip(let sink): try sink.finish()
+        case .zstd(let sink): try sink.finish()
+        case .plain: break
         }
     }
 }

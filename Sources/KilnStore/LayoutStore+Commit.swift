@@ -12,28 +12,8 @@ extension LayoutStore {
         directory: String, compression: CompressionFormat = .gzip, level: Int32? = nil,
         options: TreeArchiver.Options = TreeArchiver.Options()
     ) throws -> (descriptor: Descriptor, info: LayerInfo) {
-        let writer = try blobWriter()
-        do {
-            let (diffID, size): (Digest, Int64)
-            switch compression {
-            case .gzip:
-                let compressor = try GzipSink(writer, level: level ?? CompressionFormat.defaultGzipLevel)
-                (diffID, size) = try archive(directory, into: compressor, options: options)
-                try compressor.finish()
-            case .zstd:
-                let compressor = try ZstdSink(writer, level: level ?? CompressionFormat.defaultZstdLevel, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
-                (diffID, size) = try archive(directory, into: compressor, options: options)
-                try compressor.finish()
-            case .none:
-                (diffID, size) = try archive(directory, into: writer, options: options)
-            }
-            let (digest, compressedSize) = try writer.commit()
-            let info = LayerInfo(diffID: diffID, uncompressedSize: size)
-            try remember(info, for: digest)
-            return (Descriptor(mediaType: compression.layerMediaType, digest: digest, size: compressedSize), info)
-        } catch {
-            writer.abandon()
-            throw error
+        try storeLayer(compression: compression, level: level) { sink in
+            try archive(directory, into: sink, options: options)
         }
     }
 

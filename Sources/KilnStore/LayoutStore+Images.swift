@@ -92,25 +92,27 @@ extension LayoutStore {
     public func ingestLayer<Source: ByteSource>(
         from source: Source, compression: CompressionFormat = .gzip, level: Int32? = nil
     ) throws -> (descriptor: Descriptor, info: LayerInfo) {
-        let writer = try blobWriter()
         var input = DigestingSource(DecompressingSource(source))
+        return try storeLayer(compression: compression, level: level) { sink in
+            while case let chunk = try input.read(upTo: 1 << 20), !chunk.isEmpty { try sink.write(chunk) }
+            return (input.digest, input.count)
+        }
+    }
+
+    /// Writes a layer blob through a compressor; `produce` writes the uncompressed tar and returns its digest and
+    /// size. The layer's diffID and size are remembered; a failure leaves nothing in the store.
+    func storeLayer(
+        compression: CompressionFormat, level: Int32?, _ produce: (CompressingSink<BlobWriter>) throws -> (Digest, Int64)
+    ) throws -> (descriptor: Descriptor, info: LayerInfo) {
+        let writer = try blobWriter()
         do {
-            switch compression {
-            case .gzip:
-                let sink = try GzipSink(writer, level: level ?? CompressionFormat.defaultGzipLevel)
-                while case let chunk = try input.read(upTo: 1 << 20), !chunk.isEmpty { try sink.write(chunk) }
-                try sink.finish()
-            case .zstd:
-                let sink = try ZstdSink(writer, level: level ?? CompressionFormat.defaultZstdLevel, workers: Int32(ProcessInfo.processInfo.activeProcessorCount))
-                while case let chunk = try input.read(upTo: 1 << 20), !chunk.isEmpty { try sink.write(chunk) }
-                try sink.finish()
-            case .none:
-                while case let chunk = try input.read(upTo: 1 << 20), !chunk.isEmpty { try writer.write(chunk) }
-            }
-            let (digest, size) = try writer.commit()
-            let info = LayerInfo(diffID: input.digest, uncompressedSize: input.count)
+            let sink = try CompressingSink(writer, format: compression, level: level)
+            let (diffID, size) = try produce(sink)
+            try sink.finish()
+            let (digest, compressedSize) = try writer.commit()
+            let info = LayerInfo(diffID: diffID, uncompressedSize: size)
             try remember(info, for: digest)
-            return (Descriptor(mediaType: compression.layerMediaType, digest: digest, size: size), info)
+            return (Descriptor(mediaType: compression.layerMediaType, digest: digest, size: compressedSize), info)
         } catch {
             writer.abandon()
             throw error
