@@ -9,7 +9,17 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("insecure-registry"), help: ArgumentHelp("Use plain HTTP for this registry host (repeatable; loopback always does)", valueName: "host[:port]"))
     var insecureRegistries: [String] = []
 
-    func makeClient() -> RegistryClient {
+    /// Runs `body` with a client configured from the flags, the environment and registries.conf, shut down
+    /// afterwards; registry failures become one-line command errors.
+    func withClient<T>(_ body: (RegistryClient) async throws -> T) async throws -> T {
+        do {
+            return try await RegistryClient.withClient(configuration: makeConfiguration(), body)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    private func makeConfiguration() -> RegistryConfiguration {
         var hosts = Set(insecureRegistries)
         if let environment = ProcessInfo.processInfo.environment["KILN_INSECURE_REGISTRIES"] {
             hosts.formUnion(environment.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
@@ -21,7 +31,7 @@ struct RegistryOptions: ParsableArguments {
         } catch {
             printError("warning: ignoring the containers registries configuration: \(error)")
         }
-        return RegistryClient(configuration: configuration)
+        return configuration
     }
 }
 
@@ -57,19 +67,14 @@ struct PullCommand: AsyncParsableCommand {
         let reference = try ArgumentValue.reference(image)
         let wanted = try ArgumentValue.platform(platform)
         let store = try store.openStore()
-        let client = registry.makeClient()
-        do {
-            let pulled = try await client.pull(reference, platform: wanted, into: store, progress: quiet ? nil : transferReporter(verb: "downloading"))
-            try await client.shutdown()
-            if !quiet {
-                print("Digest: \(pulled.manifestDescriptor.digest)")
-                print("Status: Downloaded image for \(reference.familiarDescription)")
-            }
-            print(reference.description)
-        } catch {
-            try? await client.shutdown()
-            throw CommandFailure("\(error)")
+        let pulled = try await registry.withClient { client in
+            try await client.pull(reference, platform: wanted, into: store, progress: quiet ? nil : transferReporter(verb: "downloading"))
         }
+        if !quiet {
+            print("Digest: \(pulled.manifestDescriptor.digest)")
+            print("Status: Downloaded image for \(reference.familiarDescription)")
+        }
+        print(reference.description)
     }
 }
 
@@ -90,15 +95,10 @@ struct PushCommand: AsyncParsableCommand {
         let reference = try ArgumentValue.reference(image)
         let store = try store.openStore()
         let found = try store.requireImage(image)
-        let client = registry.makeClient()
-        do {
-            let digest = try await client.push(found, to: reference, from: store, progress: quiet ? nil : transferReporter(verb: "pushing"))
-            try await client.shutdown()
-            print(quiet ? digest.description : "\(reference.tag ?? "latest"): digest: \(digest) size: \(found.manifestDescriptor.size)")
-        } catch {
-            try? await client.shutdown()
-            throw CommandFailure("\(error)")
+        let digest = try await registry.withClient { client in
+            try await client.push(found, to: reference, from: store, progress: quiet ? nil : transferReporter(verb: "pushing"))
         }
+        print(quiet ? digest.description : "\(reference.tag ?? "latest"): digest: \(digest) size: \(found.manifestDescriptor.size)")
     }
 }
 

@@ -99,19 +99,8 @@ extension RegistryClient {
         } catch {
             throw RegistryError(.unexpectedResponse, "the manifest of \(reference.familiarDescription) cannot be read", cause: error)
         }
-        let blobs = [manifest.config] + manifest.layers
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var pending = blobs.makeIterator()
-            var running = 0
-            while running < configuration.maximumConcurrentTransfers, let blob = pending.next() {
-                group.addTask { try await self.fetchBlob(blob, repository: source, into: store, progress: progress) }
-                running += 1
-            }
-            while try await group.next() != nil {
-                if let blob = pending.next() {
-                    group.addTask { try await self.fetchBlob(blob, repository: source, into: store, progress: progress) }
-                }
-            }
+        try await forEachBlob([manifest.config] + manifest.layers) { blob in
+            try await self.fetchBlob(blob, repository: source, into: store, progress: progress)
         }
         try store.putBlob(bytes, expected: descriptor.digest)
         let tag = reference.tag == nil && reference.digest != nil ? nil : reference

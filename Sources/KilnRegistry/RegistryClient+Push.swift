@@ -13,19 +13,8 @@ extension RegistryClient {
         _ image: StoredImage, to reference: ImageReference, from store: LayoutStore,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws -> Digest {
-        let blobs = [image.manifest.config] + image.manifest.layers
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var pending = blobs.makeIterator()
-            var running = 0
-            while running < configuration.maximumConcurrentTransfers, let blob = pending.next() {
-                group.addTask { try await self.pushBlob(blob, to: reference, from: store, progress: progress) }
-                running += 1
-            }
-            while try await group.next() != nil {
-                if let blob = pending.next() {
-                    group.addTask { try await self.pushBlob(blob, to: reference, from: store, progress: progress) }
-                }
-            }
+        try await forEachBlob([image.manifest.config] + image.manifest.layers) { blob in
+            try await self.pushBlob(blob, to: reference, from: store, progress: progress)
         }
         let bytes = try store.readBlob(image.manifestDescriptor.digest)
         let target = reference.tag ?? image.manifestDescriptor.digest.description

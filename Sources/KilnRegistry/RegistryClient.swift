@@ -102,6 +102,21 @@ public final class RegistryClient: Sendable {
         }
     }
 
+    /// Runs `transfer` for every blob, at most ``RegistryConfiguration/maximumConcurrentTransfers`` at a time;
+    /// the first failure cancels the rest.
+    func forEachBlob(_ blobs: [Descriptor], _ transfer: @escaping @Sendable (Descriptor) async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var pending = blobs.makeIterator()
+            for _ in 0..<max(1, configuration.maximumConcurrentTransfers) {
+                guard let blob = pending.next() else { break }
+                group.addTask { try await transfer(blob) }
+            }
+            while try await group.next() != nil {
+                if let blob = pending.next() { group.addTask { try await transfer(blob) } }
+            }
+        }
+    }
+
     /// Runs a whole exchange again when the connection broke in the middle of it (a reset, a truncated body),
     /// but not when the registry answered with a definite refusal.
     func withRetries<T>(_ body: () async throws -> T) async throws -> T {
