@@ -4,34 +4,14 @@ import Testing
 /// Drives the real `kiln` binary.
 @Suite("kiln check")
 struct CheckCommandTests {
-    struct Result {
-        var status: Int32
-        var output: String
-        var errors: String
-    }
-
-    func run(_ arguments: [String], dockerfile: String, files: [String: String] = [:]) throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try dockerfile.write(to: directory.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+    /// Writes the Dockerfile (and other files) into a scratch context and runs `kiln check` on it.
+    func run(_ arguments: [String], dockerfile: String, files: [String: String] = [:]) throws -> KilnProcess.Result {
+        let context = try ScratchDirectory("check")
+        try dockerfile.write(toFile: context.path + "/Dockerfile", atomically: true, encoding: .utf8)
         for (name, contents) in files {
-            try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            try contents.write(toFile: context.path + "/" + name, atomically: true, encoding: .utf8)
         }
-        let process = Process()
-        process.executableURL = KilnProcess.executable
-        process.arguments = ["check"] + arguments + [directory.path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-            errors: String(decoding: errorData, as: UTF8.self))
+        return try KilnProcess.run(KilnProcess.executable.path, ["check"] + arguments + [context.path])
     }
 
     static let multiStage = """
