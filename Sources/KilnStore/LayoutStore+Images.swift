@@ -8,7 +8,7 @@ extension LayoutStore {
     public func image(_ text: String, platform: Platform = .host) throws -> StoredImage {
         let tagged = try taggedImages()
         if let reference = try? ImageReference(parsing: text),
-            let match = tagged.first(where: { $0.reference == reference || $0.reference.description == reference.description })
+            let match = tagged.first(where: { $0.reference == reference })
         {
             return try image(descriptor: match.descriptor, reference: match.reference, platform: platform)
         }
