@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
-        .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph"]),
+        .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph", "KilnTestSupport"]),
         .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln", "KilnTestSupport"]),
     ]
 )

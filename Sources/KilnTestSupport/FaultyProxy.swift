@@ -14,25 +14,19 @@ public final class FaultyProxy: @unchecked Sendable {
 
     private let group: MultiThreadedEventLoopGroup
     private var channel: (any Channel)?
-    private let state = NIOLockedValueBox(State(generator: 0))
+    private let state: NIOLockedValueBox<State>
 
     struct State {
-        var generator: UInt64
+        var random: SplitMix64
         var faults = 0
 
-        mutating func next() -> UInt64 {
-            generator &+= 0x9E37_79B9_7F4A_7C15
-            var z = generator
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        mutating func next() -> UInt64 { random.next() }
     }
 
     /// Relays to `127.0.0.1:upstreamPort`, cutting `faultRate` (0…1) of the connections.
     public init(upstreamPort: Int, faultRate: Double, seed: UInt64 = 42) throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        state.withLockedValue { $0.generator = seed }
+        state = NIOLockedValueBox(State(random: SplitMix64(seed: seed)))
         let state = self.state
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
