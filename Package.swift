@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "KilnArchive", targets: ["KilnArchive"]),
         .library(name: "KilnStore", targets: ["KilnStore"]),
         .library(name: "KilnRegistry", targets: ["KilnRegistry"]),
+        .library(name: "KilnRuntime", targets: ["KilnRuntime"]),
         .library(name: "KilnGraph", targets: ["KilnGraph"]),
         .library(name: "KilnDockerfile", targets: ["KilnDockerfile"]),
     ],
@@ -28,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CKilnLinux"),
         .target(name: "KilnArchive", dependencies: ["KilnOCI", "CZlib", "CZstd", "CKilnLinux"]),
-        .target(name: "KilnStore", dependencies: ["KilnOCI", "KilnArchive"]),
+        .target(name: "KilnStore", dependencies: ["KilnOCI", "KilnArchive", "CKilnLinux"]),
         .target(
             name: "KilnRegistry",
             dependencies: [
@@ -38,6 +39,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "KilnRuntime", dependencies: ["KilnOCI", "KilnStore", "CKilnLinux"]),
         .target(name: "KilnGraph", dependencies: ["KilnOCI"]),
         .target(name: "KilnDockerfile", dependencies: ["KilnGraph", "KilnOCI"]),
         .target(
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
+        .testTarget(name: "KilnRuntimeTests", dependencies: ["KilnRuntime", "KilnStore", "KilnArchive", "KilnOCI", "KilnTestSupport"]),
         .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph", "KilnTestSupport"]),
         .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln", "KilnTestSupport"]),
     ]

@@ -72,7 +72,7 @@ extension LayoutStore {
                 guard written.insert(path).inserted else { continue }
                 // docker load expects the uncompressed layer, whose digest is the diffID.
                 try writer.beginEntry(TarEntry(path: path, kind: .regular, size: info.uncompressedSize))
-                var source = DecompressingSource(try openBlob(layer.digest))
+                let source = DecompressingSource(try openBlob(layer.digest))
                 while case let chunk = try source.read(upTo: 1 << 20), !chunk.isEmpty { try writer.writeContents(chunk) }
             }
             let tags = image.reference.map { [$0.familiarDescription] }

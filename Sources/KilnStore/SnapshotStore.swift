@@ -49,6 +49,29 @@ public struct SnapshotStore: Sendable {
         return info.diffID
     }
 
+    /// Makes `directory` (an overlay upper directory that was just committed as the layer `diffID`) the
+    /// snapshot of that layer, by renaming it into place; when the snapshot exists already the directory
+    /// is removed instead. Saves unpacking a layer kiln has just produced.
+    public func adopt(directory: String, diffID: Digest) throws {
+        if exists(diffID) {
+            try FileSystem.remove(directory)
+            return
+        }
+        let staging = layout.snapshotsDirectory + "/.staging-" + UUID().uuidString
+        try FileSystem.createDirectory(staging)
+        do {
+            guard rename(directory, staging + "/rootfs") == 0 else { throw StoreError.system("rename", directory) }
+            try FileSystem.writeAtomically(Array(diffID.description.utf8), to: staging + "/committed")
+            if rename(staging, layout.snapshotPath(diffID)) != 0 {
+                guard exists(diffID) else { throw StoreError.system("rename", layout.snapshotPath(diffID)) }
+                try FileSystem.remove(staging)
+            }
+        } catch {
+            try? FileSystem.remove(staging)
+            throw error
+        }
+    }
+
     /// Marks the snapshot as used by `holder` (a build, a container) until ``release(_:holder:)``.
     public func acquire(_ diffID: Digest, holder: String) throws {
         let references = layout.snapshotPath(diffID) + "/references"

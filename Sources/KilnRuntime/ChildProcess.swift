@@ -1,0 +1,96 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which stream a chunk of process output came from.
+public enum OutputStream: Sendable, Hashable {
+    case standardOutput, standardError
+}
+
+/// Receives a process's output as it is written.
+public typealias OutputHandler = @Sendable (OutputStream, [UInt8]) -> Void
+
+/// Runs a helper program (the OCI runtime) with its output streamed to a handler, without blocking
+/// the cooperative thread pool: pipes are drained on their own threads and the exit is awaited.
+enum ChildProcess {
+    /// Runs `executable arguments…` and returns its exit code (128 + N when killed by signal N).
+    static func run(_ executable: String, _ arguments: [String], output: @escaping OutputHandler) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        let standardOutput = Pipe(), standardError = Pipe()
+        process.standardOutput = standardOutput
+        process.standardError = standardError
+        // Done when the process has exited and both pipes are drained; deliberately not cancellable:
+        // the caller cancels by killing the process, and must still wait for it.
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let pending = Countdown(3) { continuation.resume() }
+            process.terminationHandler = { _ in pending.decrement() }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: RuntimeError("cannot start \(executable): \(error)"))
+                return
+            }
+            drain(standardOutput.fileHandleForReading, as: .standardOutput, to: output, then: pending.decrement)
+            drain(standardError.fileHandleForReading, as: .standardError, to: output, then: pending.decrement)
+        }
+        if process.terminationReason == .uncaughtSignal { return 128 + process.terminationStatus }
+        return process.terminationStatus
+    }
+
+    /// Runs a short command and returns its exit code and everything it wrote.
+    static func capture(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let collected = Collected()
+        let status = try await run(executable, arguments) { _, bytes in collected.append(bytes) }
+        return (status, collected.text)
+    }
+
+    private final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes: [UInt8] = []
+        func append(_ chunk: [UInt8]) { lock.withLock { bytes += chunk } }
+        var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
+    }
+
+    /// Reads `handle` on a thread until end of file, handing each chunk to `output`, then calls `finished`.
+    private static func drain(
+        _ handle: FileHandle, as stream: OutputStream, to output: @escaping OutputHandler, then finished: @escaping @Sendable () -> Void
+    ) {
+        let descriptor = handle.fileDescriptor
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                output(stream, Array(buffer[0..<count]))
+            }
+            try? handle.close()
+            finished()
+        }
+        thread.start()
+    }
+
+    /// Calls `action` once `decrement()` was called `count` times.
+    private final class Countdown: @unchecked Sendable {
+        private let lock = NSLock()
+        private var remaining: Int
+        private let action: @Sendable () -> Void
+
+        init(_ count: Int, action: @escaping @Sendable () -> Void) {
+            remaining = count
+            self.action = action
+        }
+
+        func decrement() {
+            let fire = lock.withLock {
+                remaining -= 1
+                return remaining == 0
+            }
+            if fire { action() }
+        }
+    }
+}

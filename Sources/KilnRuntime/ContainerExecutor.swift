@@ -1,0 +1,140 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KilnOCI
+import KilnStore
+
+/// What a process run by ``ContainerExecutor`` left: its exit code, its last lines of output, and the
+/// writable layer (an overlayfs upper directory) holding what it changed.
+public struct Execution: Sendable {
+    public let id: String
+    public let exitCode: Int32
+    public let lastOutput: [String]
+    /// The upper directory: new and changed files, deletions as overlay whiteouts, opaque directories.
+    public let upperDirectory: String
+    /// Whether the process changed anything in the root filesystem.
+    public let hasChanges: Bool
+    let directory: String
+
+    /// Removes the upper directory and the execution's directory.
+    public func discard() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Runs one process in a container on overlay snapshots: the lower directories (read-only snapshots)
+/// under a fresh writable layer, with the image's user, `/etc/hosts` and friends mounted in, `RUN
+/// --mount`s prepared, and the OCI runtime doing the isolation. Everything it mounts or creates is
+/// undone when the process ends, fails or is cancelled, except the upper directory it returns.
+public struct ContainerExecutor: Sendable {
+    public let runtime: OCIRuntime
+    public let store: LayoutStore
+
+    public init(runtime: OCIRuntime, store: LayoutStore) {
+        self.runtime = runtime
+        self.store = store
+    }
+
+    /// Where executions keep their directories: `executions/<id>/{upper,work,rootfs,bundle,files,mounts}`.
+    public var executionsDirectory: String { store.layout.root + "/executions" }
+
+    /// Runs `request` over `lowers` (topmost first; empty for `scratch`).
+    public func execute(
+        _ request: ProcessRequest, lowers: [String], mounts: [MountRequest] = [], output: @escaping OutputHandler = { _, _ in }
+    ) async throws -> Execution {
+        let id = "kiln-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let directory = executionsDirectory + "/" + id
+        let upper = directory + "/upper", rootfs = directory + "/rootfs", bundle = directory + "/bundle"
+        for name in ["upper", "work", "rootfs", "bundle", "files", "mounts", "empty"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+        }
+        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        var succeeded = false
+        defer {
+            if !succeeded { try? FileManager.default.removeItem(atPath: directory) }
+        }
+        try OverlayMount.mount(lowers: lowers.isEmpty ? [directory + "/empty"] : lowers, upper: upper, work: directory + "/work", on: rootfs)
+        var prepared: PreparedMounts?
+        var stubs: MountStubs?
+        let tail = OutputTail()
+        let exitCode: Int32
+        do {
+            defer {
+                prepared?.release()
+                try? OverlayMount.unmount(rootfs)
+            }
+            let user = try UserDatabase(root: rootfs).resolve(request.user)
+            try createWorkingDirectory(request.workingDirectory, in: rootfs)
+            let hostFiles = try HostFiles.write(to: directory + "/files", request: request)
+            prepared = try await PreparedMounts(mounts, directory: directory + "/mounts", cacheMounts: CacheMountStore(layout: store.layout))
+            let spec = SpecGenerator.spec(
+                for: request, rootfs: rootfs, user: user, mounts: hostFiles + (prepared?.mounts ?? []), containerID: id)
+            stubs = MountStubs(targets: spec.mounts.map(\.destination), rootfs: rootfs)
+            try CanonicalJSON.encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+            exitCode = try await runtime.run(bundle: bundle, id: id) { stream, bytes in
+                tail.append(bytes)
+                output(stream, bytes)
+            }
+        }
+        stubs?.clean(upper: upper)
+        for name in ["work", "rootfs", "bundle", "files", "mounts", "empty"] {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+        let changed = ((try? FileManager.default.contentsOfDirectory(atPath: upper)) ?? []).isEmpty == false
+        succeeded = true
+        return Execution(id: id, exitCode: exitCode, lastOutput: tail.lines, upperDirectory: upper, hasChanges: changed, directory: directory)
+    }
+
+    /// Creates the working directory (and its parents) when the image lacks it, as runc would.
+    private func createWorkingDirectory(_ path: String, in rootfs: String) throws {
+        let host = try RootedPath.resolve(path, in: rootfs)
+        var info = stat()
+        if stat(host, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw RuntimeError("working directory \(path) is not a directory") }
+            return
+        }
+        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    }
+
+    /// Cleans up after executions whose kiln process died (killed, crashed, power loss): deletes their
+    /// containers, unmounts what they mounted and removes their directories.
+    public func sweepAbandoned() async {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: executionsDirectory) else { return }
+        for name in names {
+            let directory = executionsDirectory + "/" + name
+            if let owner = try? String(contentsOfFile: directory + "/owner", encoding: .utf8), let pid = pid_t(owner),
+                pid == getpid() || kill(pid, 0) == 0 || errno == EPERM
+            {
+                continue  // its process is still running
+            }
+            await runtime.delete(name)
+            for mountPoint in MountTable.mountPoints(under: directory).reversed() { try? OverlayMount.unmount(mountPoint) }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+}
+
+/// The last lines of a process's output, kept for the error report of a failing step.
+final class OutputTail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer: [UInt8] = []
+    private let limit: Int
+
+    init(limit: Int = 16 * 1024) {
+        self.limit = limit
+    }
+
+    func append(_ bytes: [UInt8]) {
+        lock.withLock {
+            buffer += bytes
+            if buffer.count > limit { buffer.removeFirst(buffer.count - limit) }
+        }
+    }
+
+    /// Up to the last 20 lines.
+    var lines: [String] {
+        let text = lock.withLock { String(decoding: buffer, as: UTF8.self) }
+        return Array(text.split(whereSeparator: \.isNewline).map(String.init).suffix(20))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KilnOCI
+
+/// The directories behind `RUN --mount=type=cache`: persistent across builds, keyed by the mount's id,
+/// under `cache-mounts/<sha256 of id>/<instance>`. Sharing follows BuildKit: `shared` users use one
+/// directory together, `locked` users take turns, a `private` user gets an instance nobody else holds.
+public struct CacheMountStore: Sendable {
+    public enum Sharing: String, Sendable, CaseIterable {
+        case shared, `private`, locked
+    }
+
+    /// How a new cache directory starts: its owner and mode, and optionally the contents of `seed`.
+    public struct Initialisation: Sendable, Hashable {
+        public var uid: UInt32
+        public var gid: UInt32
+        public var mode: UInt32
+        public var seed: String?
+
+        public init(uid: UInt32 = 0, gid: UInt32 = 0, mode: UInt32 = 0o755, seed: String? = nil) {
+            self.uid = uid
+            self.gid = gid
+            self.mode = mode
+            self.seed = seed
+        }
+    }
+
+    /// A cache directory in use; release it when the process that mounts it is done.
+    public struct Lease: Sendable {
+        public let path: String
+        let lock: HeldFileLock
+
+        public func release() { lock.release() }
+    }
+
+    public let directory: String
+
+    public init(layout: StoreLayout) {
+        directory = layout.root + "/cache-mounts"
+    }
+
+    /// The directory of cache `id` for one use with `sharing`, created (and seeded) the first time.
+    public func lease(id: String, sharing: Sharing, initialisation: Initialisation = Initialisation()) async throws -> Lease {
+        let base = directory + "/" + Digest.sha256(of: Array(id.utf8)).encoded
+        try FileSystem.createDirectory(base)
+        try FileSystem.writeAtomically(Array(id.utf8), to: base + "/id")
+        var instance = 0
+        let lock: HeldFileLock
+        switch sharing {
+        case .shared:
+            lock = try await HeldFileLock.acquire(path: base + "/0.lock", shared: true)
+        case .locked:
+            lock = try await HeldFileLock.acquire(path: base + "/0.lock", shared: false)
+        case .private:
+            while true {
+                if let free = try HeldFileLock(path: base + "/\(instance).lock", shared: false) {
+                    lock = free
+                    break
+                }
+                instance += 1
+            }
+        }
+        let path = base + "/\(instance)"
+        do {
+            try FileLock.withLock(at: base + "/create.lock") {
+                if !FileSystem.exists(path) { try create(path, initialisation) }
+            }
+            // The modification time of the lock file records the last use, for pruning.
+            utimes(base + "/\(instance).lock", nil)
+        } catch {
+            lock.release()
+            throw error
+        }
+        return Lease(path: path, lock: lock)
+    }
+
+    private func create(_ path: String, _ initialisation: Initialisation) throws {
+        let staging = path + ".staging"
+        try FileSystem.remove(staging)
+        try FileSystem.createDirectory(staging)
+        if let seed = initialisation.seed {
+            try TreeCopy.copyContents(of: seed, to: staging)
+        } else {
+            guard chown(staging, initialisation.uid, initialisation.gid) == 0 else { throw StoreError.system("chown", staging) }
+            guard chmod(staging, mode_t(initialisation.mode)) == 0 else { throw StoreError.system("chmod", staging) }
+        }
+        guard rename(staging, path) == 0 else { throw StoreError.system("rename", staging) }
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import KilnArchive
+import KilnOCI
+import KilnStore
+import Testing
+
+@testable import KilnRuntime
+
+/// Real containers: busybox rootfs, overlayfs, crun and runc. Each test runs once per installed runtime.
+@Suite(ContainerRequirements.enabled, .serialized)
+struct ContainerExecutorTests {
+    static let runtimes = ContainerRequirements.runtimes
+
+    @Test(arguments: runtimes)
+    func reportsExitCodeAndOutput(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let (execution, output) = try await sandbox.run("echo to-stdout; echo to-stderr >&2; exit 3")
+        defer { execution.discard() }
+        #expect(execution.exitCode == 3)
+        #expect(output.contains("to-stdout") && output.contains("to-stderr"))
+        #expect(execution.lastOutput.contains("to-stdout"))
+        #expect(!execution.hasChanges)
+    }
+
+    @Test(arguments: runtimes)
+    func runsAsTheImagesUserInTheWorkingDirectoryWithTheEnvironment(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let (execution, output) = try await sandbox.run(
+            "id; pwd; echo FOO=$FOO; echo PATH=$PATH; echo HOME=$HOME; hostname; cat /etc/hosts", user: "app",
+            workingDirectory: "/work/dir", environment: ["FOO=bar"])
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        #expect(output.contains("uid=1000(app) gid=1000(app) groups="))
+        #expect(output.contains("50(staff)"))
+        #expect(output.contains("/work/dir\n"))
+        #expect(output.contains("FOO=bar\n"))
+        #expect(output.contains("PATH=\(ProcessRequest.defaultPath)\n"))
+        #expect(output.contains("HOME=/home/app\n"))
+        #expect(output.contains("kiln\n127.0.0.1\tlocalhost kiln"))
+        // The working directory is part of the layer, the mount points of /etc/hosts and friends are not.
+        let names = try sandbox.layerEntries(of: execution).map(\.path)
+        #expect(names.contains("work/dir"))
+        #expect(!names.contains { $0.hasPrefix("etc") })
+    }
+
+    @Test(arguments: runtimes)
+    func rejectsAnUnknownUserBeforeRunning(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        await #expect {
+            _ = try await sandbox.run("true", user: "ghost")
+        } throws: { error in
+            "\(error)" == "unable to find user ghost: no matching entries in passwd file"
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory).isEmpty)
+    }
+
+    @Test(arguments: runtimes)
+    func aStepThatChangesNothingLeavesNoLayer(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        try FileManager.default.removeItem(atPath: sandbox.base + "/proc")  // the runtime must create it, and it must go again
+        let (execution, output) = try await sandbox.run("true")
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        #expect(!execution.hasChanges, "\((try? FileManager.default.subpathsOfDirectory(atPath: execution.upperDirectory)) ?? [])")
+    }
+
+    @Test(arguments: runtimes)
+    func deletionsBecomeWhiteoutsAndRecreatedDirectoriesOpaque(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        try FileManager.default.createDirectory(atPath: sandbox.base + "/data/old", withIntermediateDirectories: true)
+        try "x".write(toFile: sandbox.base + "/etc/remove-me", atomically: false, encoding: .utf8)
+        try "y".write(toFile: sandbox.base + "/data/old/file", atomically: false, encoding: .utf8)
+        let (execution, output) = try await sandbox.run("rm /etc/remove-me && rm -rf /data && mkdir /data && echo new > /data/c")
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        let names = try sandbox.layerEntries(of: execution).map(\.path)
+        #expect(names.contains("etc/.wh.remove-me"))
+        #expect(names.contains("data/.wh..wh..opq"))
+        #expect(names.contains("data/c"))
+        #expect(!names.contains { $0.contains("old") })
+    }
+
+    @Test(arguments: runtimes)
+    func hardlinksAndSetuidBitsSurvive(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let (execution, output) = try await sandbox.run("echo hi > /usr/bin/tool && chmod 4755 /usr/bin/tool && ln /usr/bin/tool /usr/bin/alias")
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        let entries = try sandbox.layerEntries(of: execution)
+        let tool = try #require(entries.first { $0.path == "usr/bin/alias" || $0.path == "usr/bin/tool" })
+        #expect(tool.mode == 0o4755)
+        let link = try #require(entries.first { $0.kind == .hardlink })
+        #expect(link.linkTarget == tool.path)
+    }
+
+    @Test(arguments: runtimes)
+    func bindMountsAreReadOnlyByDefaultAndWritableCopiesAreDiscarded(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let source = sandbox.path + "/context"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try "context file\n".write(toFile: source + "/input", atomically: false, encoding: .utf8)
+        let (execution, output) = try await sandbox.run(
+            "cat /ro/input && ! touch /ro/new 2>/dev/null && echo changed > /rw/input && cat /rw/input",
+            mounts: [
+                .init(target: "/ro", kind: .bind(source: source, readOnly: true)),
+                .init(target: "/rw", kind: .bind(source: source, readOnly: false)),
+            ])
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        #expect(output == "context file\nchanged\n")
+        #expect(try String(contentsOfFile: source + "/input", encoding: .utf8) == "context file\n")
+        #expect(!FileManager.default.fileExists(atPath: source + "/new"))
+        #expect(!execution.hasChanges)
+    }
+
+    @Test(arguments: runtimes)
+    func tmpfsMountsHoldNothingAfterwards(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let (execution, output) = try await sandbox.run(
+            "grep ' /scratch tmpfs' /proc/mounts && dd if=/dev/zero of=/scratch/big bs=1024 count=64 2>/dev/null && ! dd if=/dev/zero of=/scratch/too-big bs=1024 count=2048 2>/dev/null",
+            mounts: [.init(target: "/scratch", kind: .tmpfs(size: 1 << 20))])
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        #expect(!execution.hasChanges)
+    }
+
+    @Test(arguments: runtimes)
+    func secretsAreReadableButNeverInTheLayer(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let secret = "s3cr3t-\(UUID().uuidString)"
+        let (execution, output) = try await sandbox.run(
+            "test \"$(cat /run/secrets/token)\" = '\(secret)' && stat -c '%a %u' /run/secrets/token && cp /run/secrets/token /tmp/copy; rm /tmp/copy; echo done > /tmp/done",
+            user: "app",
+            mounts: [.init(target: "/run/secrets/token", kind: .secret(contents: Array(secret.utf8), uid: 1000, gid: 1000, mode: 0o400))])
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        #expect(output.contains("400 1000"))
+        let entries = try sandbox.layerEntries(of: execution)
+        #expect(!entries.contains { $0.path.hasPrefix("run") })
+        #expect(!ContainerSandbox.allBytes(under: execution.upperDirectory).contains(Array(secret.utf8)))
+        #expect(!ContainerSandbox.allBytes(under: sandbox.store.layout.root).contains(Array(secret.utf8)))
+    }
+
+    @Test(arguments: runtimes)
+    func cacheMountsPersistAcrossRuns(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let cache = MountRequest(
+            target: "/var/cache/pkg",
+            kind: .cache(id: "/var/cache/pkg", sharing: .locked, initialisation: .init(uid: 1000, gid: 1000, mode: 0o700), readOnly: false))
+        let first = try await sandbox.run("stat -c '%a %u' /var/cache/pkg; echo warm > /var/cache/pkg/state", user: "app", mounts: [cache])
+        first.execution.discard()
+        #expect(first.execution.exitCode == 0, "\(first.output)")
+        #expect(first.output == "700 1000\n")
+        #expect(!first.execution.hasChanges)
+        let second = try await sandbox.run("cat /var/cache/pkg/state", mounts: [cache])
+        second.execution.discard()
+        #expect(second.output == "warm\n")
+        let other = MountRequest(target: "/var/cache/pkg", kind: .cache(id: "other", sharing: .shared, initialisation: .init(), readOnly: false))
+        let third = try await sandbox.run("ls -A /var/cache/pkg | wc -l", mounts: [other])
+        third.execution.discard()
+        #expect(third.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test(arguments: runtimes)
+    func sshAgentSocketIsReachable(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let socketPath = sandbox.path + "/agent.sock"
+        let listener = try UnixListener(path: socketPath)
+        defer { listener.close() }
+        let (execution, output) = try await sandbox.run(
+            "test -S /run/buildkit/ssh_agent.0 && echo ok", mounts: [.init(target: "/run/buildkit/ssh_agent.0", kind: .sshAgent(socket: socketPath))])
+        defer { execution.discard() }
+        #expect(output == "ok\n")
+        #expect(!execution.hasChanges)
+    }
+
+    static let networkCases: [(network: NetworkAccess, reachesHost: Bool)] = [(.sandbox, false), (.none, false), (.host, true)]
+
+    @Test(arguments: runtimes, networkCases)
+    func networkModes(runtime: OCIRuntime, mode: (network: NetworkAccess, reachesHost: Bool)) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let listener = try TCPListener()
+        defer { listener.close() }
+        let (execution, output) = try await sandbox.run(
+            "ip -o link | grep -c . ; ip -o link | grep -q 'lo:.*UP' && echo lo-up; nc -w 2 127.0.0.1 \(listener.port) -e true && echo reached",
+            network: mode.network)
+        defer { execution.discard() }
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("lo-up"))
+        #expect(lines.contains("reached") == mode.reachesHost, "\(output)")
+        if mode.network != .host { #expect(lines.first == "1") }
+    }
+
+    @Test(arguments: runtimes)
+    func cancellingKillsTheProcessAndLeavesNothingBehind(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let started = Date()
+        let task = Task { try await sandbox.run("echo started; sleep 60", mounts: [.init(target: "/scratch", kind: .tmpfs(size: nil))]) }
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(MountTable.mountPoints(under: sandbox.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory).isEmpty)
+        #expect(await runtime.containers().isEmpty)
+        let (status, psOutput) = try await ChildProcess.capture("/bin/ps", ["-eo", "args"])
+        #expect(status == 0 && !psOutput.contains("sleep 60"))
+    }
+
+    @Test(arguments: runtimes)
+    func sweepingRemovesExecutionsOfDeadProcesses(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let abandoned = sandbox.executor.executionsDirectory + "/kiln-abandoned"
+        for name in ["upper", "work", "rootfs"] {
+            try FileManager.default.createDirectory(atPath: abandoned + "/" + name, withIntermediateDirectories: true)
+        }
+        try OverlayMount.mount(lowers: [sandbox.base], upper: abandoned + "/upper", work: abandoned + "/work", on: abandoned + "/rootfs")
+        try "999999999".write(toFile: abandoned + "/owner", atomically: true, encoding: .utf8)
+        let live = sandbox.executor.executionsDirectory + "/kiln-live"
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: true)
+        try String(getppid()).write(toFile: live + "/owner", atomically: true, encoding: .utf8)
+        await sandbox.executor.sweepAbandoned()
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(MountTable.mountPoints(under: abandoned).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: live))
+    }
+
+    @Test(arguments: runtimes)
+    func upperDirectoryBecomesTheNextSnapshot(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let first = try await sandbox.run("mkdir -p /app && echo one > /app/a && rm /bin/vi")
+        let (descriptor, info) = try sandbox.store.commitLayer(directory: first.execution.upperDirectory, options: .init(convertsOverlayWhiteouts: true))
+        let snapshots = SnapshotStore(store: sandbox.store)
+        try snapshots.adopt(directory: first.execution.upperDirectory, diffID: info.diffID)
+        first.execution.discard()
+        #expect(try snapshots.prepare(layer: descriptor) == info.diffID)
+        let second = try await sandbox.run(
+            "cat /app/a; test -e /bin/vi || echo vi-gone", lowers: [snapshots.rootfs(for: info.diffID), sandbox.base])
+        second.execution.discard()
+        #expect(second.output == "one\nvi-gone\n")
+    }
+}
