@@ -17,6 +17,9 @@ public final class RegistryClient: Sendable {
         httpConfiguration.redirectConfiguration = .follow(max: 5, allowCycles: false)
         httpConfiguration.timeout = .init(connect: .seconds(30), read: .seconds(300))
         httpConfiguration.decompression = .disabled
+        // Connection failures come back at once and go through kiln's own bounded retries; AHC's default
+        // would retry a host that cannot be reached (offline, DNS failure) until the request deadline.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
@@ -75,7 +78,10 @@ public final class RegistryClient: Sendable {
             do {
                 response = try await http.execute(request, timeout: timeout)
             } catch {
-                guard attempt < configuration.maximumAttempts, !(error is CancellationError) else {
+                // A host name that does not resolve will not resolve a second later either (NIO reports it
+                // as `SocketAddressError.unknown` wrapped in its connection error, seen only in the text).
+                let unknownHost = "\(error)".contains("SocketAddressError.UnknownHost")
+                guard attempt < configuration.maximumAttempts, !unknownHost, !(error is CancellationError) else {
                     throw RegistryError(.transport, "\(method) \(url) failed after \(attempt) attempts", cause: error)
                 }
                 try await backoff(attempt: attempt, retryAfter: nil)
