@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KilnRegistry", targets: ["KilnRegistry"]),
         .library(name: "KilnRuntime", targets: ["KilnRuntime"]),
         .library(name: "KilnGraph", targets: ["KilnGraph"]),
+        .library(name: "KilnSolver", targets: ["KilnSolver"]),
         .library(name: "KilnDockerfile", targets: ["KilnDockerfile"]),
     ],
     dependencies: [
@@ -41,11 +42,19 @@ let package = Package(
         ),
         .target(name: "KilnRuntime", dependencies: ["KilnOCI", "KilnStore", "CKilnLinux"]),
         .target(name: "KilnGraph", dependencies: ["KilnOCI"]),
+        .target(name: "KilnReporting", dependencies: ["KilnOCI"]),
+        .target(
+            name: "KilnSolver",
+            dependencies: [
+                "KilnGraph", "KilnOCI", "KilnStore", "KilnRuntime", "KilnRegistry", "KilnArchive", "CKilnLinux",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .target(name: "KilnDockerfile", dependencies: ["KilnGraph", "KilnOCI"]),
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnDockerfile", "KilnGraph", "KilnOCI", "KilnStore", "KilnArchive", "KilnRegistry",
+                "KilnDockerfile", "KilnGraph", "KilnOCI", "KilnStore", "KilnArchive", "KilnRegistry", "KilnRuntime", "KilnSolver", "KilnReporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

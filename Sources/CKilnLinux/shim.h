@@ -43,3 +43,7 @@ static inline int kiln_umount(const char *target, int flags) {
 static inline int kiln_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
+
+static inline long kiln_copy_file_range(int in_fd, int out_fd, unsigned long length) {
+    return syscall(SYS_copy_file_range, in_fd, (void *)0, out_fd, (void *)0, length, 0);
+}

@@ -8,6 +8,12 @@ struct DockerfileInput {
     var source: String
     var ignorePatterns: [String]
 
+    init(displayName: String, source: String, ignorePatterns: [String]) {
+        self.displayName = displayName
+        self.source = source
+        self.ignorePatterns = ignorePatterns
+    }
+
     /// - Parameters:
     ///   - file: `-f` value: a path, `-` for standard input, or nil for `CONTEXT/Dockerfile`.
     ///   - context: the context directory.

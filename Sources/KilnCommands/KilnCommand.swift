@@ -7,9 +7,9 @@ public struct KilnCommand: AsyncParsableCommand {
         abstract: "Build OCI container images from Dockerfiles, with no daemon.",
         version: "0.1.0",
         subcommands: [
-            CheckCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self, TagCommand.self,
+            BuildCommand.self, CheckCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self, TagCommand.self,
             RemoveImageCommand.self, PruneCommand.self, SaveCommand.self, LoadCommand.self, ImportCommand.self,
-            FsckCommand.self, PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self,
+            FsckCommand.self, PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self, RunCommand.self,
         ]
     )
 

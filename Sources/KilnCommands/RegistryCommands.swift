@@ -19,7 +19,7 @@ struct RegistryOptions: ParsableArguments {
         }
     }
 
-    private func makeConfiguration() -> RegistryConfiguration {
+    func makeConfiguration() -> RegistryConfiguration {
         var hosts = Set(insecureRegistries)
         if let environment = ProcessInfo.processInfo.environment["KILN_INSECURE_REGISTRIES"] {
             hosts.formUnion(environment.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })

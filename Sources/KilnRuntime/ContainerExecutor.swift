@@ -86,6 +86,49 @@ public struct ContainerExecutor: Sendable {
         return Execution(id: id, exitCode: exitCode, lastOutput: tail.lines, upperDirectory: upper, hasChanges: changed, directory: directory)
     }
 
+    /// Mounts a fresh writable layer over `lowers` (topmost first; empty for `scratch`), lets `body` change
+    /// the root filesystem from the host (COPY, WORKDIR, heredoc files), and returns the layer as
+    /// ``execute(_:lowers:mounts:output:)`` does, with exit code 0.
+    public func modify(lowers: [String], _ body: (String) async throws -> Void) async throws -> Execution {
+        let id = "kiln-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let directory = executionsDirectory + "/" + id
+        let upper = directory + "/upper", rootfs = directory + "/rootfs"
+        for name in ["upper", "work", "rootfs", "empty"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+        }
+        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        var succeeded = false
+        defer {
+            if !succeeded { try? FileManager.default.removeItem(atPath: directory) }
+        }
+        try OverlayMount.mount(lowers: lowers.isEmpty ? [directory + "/empty"] : lowers, upper: upper, work: directory + "/work", on: rootfs)
+        do {
+            defer { try? OverlayMount.unmount(rootfs) }
+            try await body(rootfs)
+        }
+        for name in ["work", "rootfs", "empty"] { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
+        let changed = ((try? FileManager.default.contentsOfDirectory(atPath: upper)) ?? []).isEmpty == false
+        succeeded = true
+        return Execution(id: id, exitCode: 0, lastOutput: [], upperDirectory: upper, hasChanges: changed, directory: directory)
+    }
+
+    /// Mounts the union of `lowers` read-only (a bind or copy source that spans several layers) for the
+    /// duration of `body`.
+    public func withReadOnlyView<T>(of lowers: [String], _ body: (String) async throws -> T) async throws -> T {
+        if lowers.count == 1 { return try await body(lowers[0]) }
+        let id = "kiln-view-" + UUID().uuidString.lowercased().prefix(8)
+        let directory = executionsDirectory + "/" + id
+        try FileManager.default.createDirectory(atPath: directory + "/rootfs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/empty", withIntermediateDirectories: true)
+        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // overlayfs mounts read-only when it has no upper directory, and wants two lower directories for that.
+        let stack = lowers.isEmpty ? [directory + "/empty", directory + "/empty"] : lowers
+        try OverlayMount.mountReadOnly(lowers: stack, on: directory + "/rootfs")
+        defer { try? OverlayMount.unmount(directory + "/rootfs") }
+        return try await body(directory + "/rootfs")
+    }
+
     /// Creates the working directory (and its parents) when the image lacks it, as runc would.
     private func createWorkingDirectory(_ path: String, in rootfs: String) throws {
         let host = try RootedPath.resolve(path, in: rootfs)

@@ -20,6 +20,17 @@ public enum OverlayMount {
         try mountWithFileSystemContext(lowers: lowers, options: [("upperdir", upper), ("workdir", work)], on: target)
     }
 
+    /// Mounts the union of `lowers` (topmost first, at least two) read-only on `target`.
+    public static func mountReadOnly(lowers: [String], on target: String) throws {
+        guard lowers.count >= 2 else { throw StoreError(.unsupported, "a read-only overlay mount needs two lower directories") }
+        let data = "lowerdir=" + lowers.map(escape).joined(separator: ":")
+        if data.utf8.count < 4000 {
+            guard kiln_mount("overlay", target, "overlay", UInt(MS_RDONLY), data) == 0 else { throw StoreError.system("mount overlay on", target) }
+            return
+        }
+        try mountWithFileSystemContext(lowers: lowers, options: [], on: target)
+    }
+
     /// Unmounts `target`; a busy mount is detached so nothing is left behind.
     public static func unmount(_ target: String) throws {
         if kiln_umount(target, 0) == 0 { return }
@@ -48,7 +59,9 @@ public enum OverlayMount {
         }
         for lower in lowers { try set("lowerdir+", lower) }
         for (key, value) in options { try set(key, value) }
-        for key in ["index", "redirect_dir", "metacopy"] { try set(key, "off") }
+        if !options.isEmpty {
+            for key in ["index", "redirect_dir", "metacopy"] { try set(key, "off") }
+        }
         guard kiln_fsconfig(context, UInt32(KILN_FSCONFIG_CMD_CREATE), nil, nil, 0) == 0 else {
             throw StoreError.system("create overlay for", target)
         }

@@ -56,5 +56,5 @@ public enum BusyboxRootfs {
 
 public struct BusyboxError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -114,7 +114,7 @@ extension StageLowering {
                         input: inputIndex, sources: paths, destination: destination, owner: owner,
                         mode: mode.isEmpty ? nil : mode, extractArchives: extract && isAdd, keepParents: parents,
                         excludePatterns: try excludes.map { (pattern) throws(DockerfileError) in try expand(pattern) },
-                        checksum: checksum)))
+                        allowEmptyWildcard: true, checksum: checksum)))
         }
         for inline in sources.inlineSources {
             let data = inline.expand ? try expandHeredocBody(inline.data) : inline.data

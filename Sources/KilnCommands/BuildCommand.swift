@@ -1,0 +1,331 @@
+import ArgumentParser
+import Foundation
+import KilnArchive
+import KilnDockerfile
+import KilnGraph
+import KilnOCI
+import KilnRegistry
+import KilnReporting
+import KilnRuntime
+import KilnSolver
+import KilnStore
+
+/// `kiln build`: `docker build`'s command line, with no daemon.
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build", abstract: "Build an image from a Dockerfile and a context directory (or a tar on standard input).")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Name of the Dockerfile (default: CONTEXT/Dockerfile)", valueName: "file"))
+    var file: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Name and optionally a tag (name:tag); repeatable", valueName: "name"))
+    var tag: [String] = []
+
+    @Option(help: ArgumentHelp("Set the target build stage", valueName: "stage"))
+    var target: String?
+
+    @Option(name: .customLong("build-arg"), help: ArgumentHelp("Set a build-time variable", valueName: "name[=value]"))
+    var buildArgs: [String] = []
+
+    @Option(help: ArgumentHelp("Secret to expose to RUN --mount=type=secret", valueName: "id=…,src=…|env=…"))
+    var secret: [String] = []
+
+    @Option(help: ArgumentHelp("SSH agent socket to expose to RUN --mount=type=ssh", valueName: "default|id[=socket]"))
+    var ssh: [String] = []
+
+    @Option(help: ArgumentHelp("Target platform (one)", valueName: "os/arch[/variant]"))
+    var platform: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Do not use cache when building the image")
+    var noCache = false
+
+    @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Do not cache the given stages", valueName: "stage"))
+    var noCacheFilter: [String] = []
+
+    @Flag(help: "Always pull base images, even when the store has them")
+    var pull = false
+
+    @Option(help: ArgumentHelp("Set metadata for the image", valueName: "key=value"))
+    var label: [String] = []
+
+    @Option(help: ArgumentHelp("Network of RUN steps: default (loopback only), none, host", valueName: "mode"))
+    var network = "default"
+
+    @Option(help: ArgumentHelp("Grant an entitlement: network.host, security.insecure", valueName: "entitlement"))
+    var allow: [String] = []
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output: type=image|oci|docker|local|tar,dest=…[,push=true]; DIR; - for a tar on stdout", valueName: "spec"))
+    var output: [String] = []
+
+    @Flag(help: "Push the image to its registry (same as --output type=image,push=true)")
+    var push = false
+
+    @Flag(help: "Keep the image in the local store (the default; accepted for docker compatibility)")
+    var load = false
+
+    @Option(help: ArgumentHelp("Write the image ID to the file", valueName: "file"))
+    var iidfile: String?
+
+    @Option(name: .customLong("metadata-file"), help: ArgumentHelp("Write build result metadata (digests) to the file", valueName: "file"))
+    var metadataFile: String?
+
+    @Option(help: ArgumentHelp("Progress output: auto, tty, plain, quiet, rawjson", valueName: "type"))
+    var progress = "auto"
+
+    @Flag(name: .shortAndLong, help: "Suppress the build output and print the image ID on success")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("How many RUN steps may run at once (default: the number of cores)", valueName: "n"))
+    var jobs: Int?
+
+    @Option(help: ArgumentHelp("OCI runtime: crun, runc or a path (default: crun, else runc)", valueName: "runtime"))
+    var runtime: String?
+
+    @Argument(help: ArgumentHelp("The build context: a directory, or - for a tar (or a Dockerfile) on standard input", valueName: "context"))
+    var context: String
+
+    func run() async throws {
+        let started = Date()
+        guard let progressMode = BuildProgress.Mode(rawValue: progress) else {
+            throw ValidationError("invalid progress mode \(progress): use auto, tty, plain, quiet or rawjson")
+        }
+        let outputs = try outputFlags()
+        let tags = try tag.map { try ArgumentValue.reference($0) }
+        let buildContext = try BuildContextDirectory(argument: context, dockerfile: file)
+        defer { buildContext.cleanUp() }
+        let input = try buildContext.dockerfileInput()
+        let renderer = DiagnosticRenderer(fileName: input.displayName, source: input.source)
+
+        // Frontend: parse, resolve the stages the target needs.
+        let dockerfile: Dockerfile
+        do {
+            dockerfile = try Dockerfile(source: input.source)
+        } catch {
+            for dockerfileError in error.errors { printError(renderer.render(Diagnostic(dockerfileError))) }
+            throw ExitCode(1)
+        }
+        var buildOptions = BuildOptions(target: target, buildArgs: try BuildArgument.parse(buildArgs))
+        buildOptions.targetPlatform = try ArgumentValue.platform(platform)
+        let plan: BuildPlan
+        do {
+            plan = try BuildPlan(dockerfile: dockerfile, options: buildOptions)
+        } catch {
+            printError(renderer.render(Diagnostic(error)))
+            throw ExitCode(1)
+        }
+        let unconsumed = plan.unconsumedBuildArgs
+        if !unconsumed.isEmpty && !quiet {
+            printError("warning: one or more build-args [\(unconsumed.joined(separator: " "))] were not consumed")
+        }
+
+        let store = try store.openStore()
+        let runtime: OCIRuntime
+        do {
+            runtime = try OCIRuntime.detect(preferred: self.runtime)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        let client = RegistryClient(configuration: registry.makeConfiguration())
+        do {
+            let result = try await SignalCancellation.run { [self] in
+                try await build(plan: plan, input: input, renderer: renderer, store: store, runtime: runtime, client: client,
+                                contextDirectory: buildContext.directory, progressMode: quiet ? .quiet : progressMode, tags: tags, outputs: outputs, started: started)
+            }
+            try? await client.shutdown()
+            if quiet { print(result) }
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func outputFlags() throws -> [OutputFlag] {
+        var outputs = try output.map { try OutputFlag.parse($0) }
+        if push {
+            if let index = outputs.firstIndex(where: { $0.kind == .image }) {
+                outputs[index].push = true
+            } else {
+                outputs.append(OutputFlag(kind: .image, destination: nil, push: true))
+            }
+        }
+        if outputs.isEmpty { outputs = [OutputFlag(kind: .image, destination: nil)] }
+        return outputs
+    }
+
+    /// Builds and exports; returns the image ID.
+    private func build(
+        plan: BuildPlan, input: DockerfileInput, renderer: DiagnosticRenderer, store: LayoutStore, runtime: OCIRuntime,
+        client: RegistryClient, contextDirectory: String, progressMode: BuildProgress.Mode, tags: [ImageReference],
+        outputs: [OutputFlag], started: Date
+    ) async throws -> String {
+        let printer = BuildProgress(mode: progressMode)
+        let bases = BaseImages(store: store, registry: client, alwaysPull: pull)
+        // Base images first: lowering needs their config (ENV, WORKDIR, USER, ONBUILD …).
+        var configs = KnownBaseImages()
+        for index in plan.order {
+            guard case .image(let reference) = plan.stages[index].base else { continue }
+            let platform = plan.stages[index].platform
+            do {
+                let image = try await bases.image(reference, platform: platform) { message in
+                    if progressMode != .quiet { printError("#0 \(message)") }
+                }
+                configs.add(image.config, for: reference, platform: platform)
+            } catch let error as SolveError {
+                printError(renderer.render(Diagnostic(severity: .error, message: error.message, range: plan.stages[index].stage.from.range)))
+                throw ExitCode(1)
+            }
+        }
+        let lowered: LoweredBuild
+        do {
+            lowered = try Lowering.lower(plan, contextExcludes: input.ignorePatterns, baseImages: configs)
+        } catch {
+            printError(renderer.render(Diagnostic(error)))
+            throw ExitCode(1)
+        }
+
+        var options = SolveOptions()
+        options.contexts = ["context": contextDirectory]
+        options.secrets = try SecretFlag.parse(secret)
+        options.sshAgents = try SSHFlag.parse(ssh)
+        options.defaultNetwork = network
+        options.entitlements = Set(allow)
+        options.alwaysPull = pull
+        if let jobs { options.jobs = jobs }
+        if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap({ Int64($0) }) { options.sourceDateEpoch = epoch }
+        let executor = ContainerExecutor(runtime: runtime, store: store)
+        await executor.sweepAbandoned()
+        let solver = Solver(store: store, executor: executor, registry: client, options: options) { printer.handle($0) }
+        let states: [VertexID: FileSystemState]
+        do {
+            states = try await solver.solve(lowered.graph, roots: lowered.target.root.map { [$0] } ?? [])
+        } catch let error as SolveError {
+            report(error, renderer: renderer)
+            throw ExitCode(1)
+        }
+
+        // Export: the target stage becomes the image.
+        let targetState = lowered.target.root.flatMap { states[$0] } ?? .empty
+        let config = try ImageExporter.finalConfig(lowered.target.config, state: targetState, created: exportDate(options), labels: try labels())
+        let image = try ImageExporter.commit(config: config, state: targetState, tags: tags, to: store)
+        for output in outputs {
+            try await export(image, state: targetState, output: output, store: store, client: client, tags: tags, quietly: progressMode == .quiet)
+        }
+        if let iidfile { try image.id.description.write(toFile: iidfile, atomically: true, encoding: .utf8) }
+        if let metadataFile {
+            let metadata: [String: Any] = [
+                "containerimage.digest": image.manifestDescriptor.digest.description,
+                "containerimage.config.digest": image.id.description,
+                "image.name": tags.map(\.description).joined(separator: ","),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: metadata, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: metadataFile))
+        }
+        if progressMode != .quiet {
+            let summary = summarise(plan: plan, lowered: lowered, states: states, printer: printer, image: image, tags: tags, started: started)
+            print(summary.render())
+        }
+        return image.id.description
+    }
+
+    private func exportDate(_ options: SolveOptions) -> Date {
+        options.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
+    }
+
+    private func labels() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in label {
+            let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
+            result[pair[0]] = pair.count > 1 ? pair[1] : ""
+        }
+        return result
+    }
+
+    /// A failed step: the Dockerfile line with a caret, the message, and the step's last output lines.
+    private func report(_ error: SolveError, renderer: DiagnosticRenderer) {
+        if !error.lastOutput.isEmpty {
+            printError("------")
+            printError(" > \(error.step):")
+            for line in error.lastOutput { printError(line) }
+            printError("------")
+        }
+        printError(renderer.render(Diagnostic(severity: .error, message: error.message, range: error.sourceRanges.first)))
+    }
+
+    private func export(
+        _ image: StoredImage, state: FileSystemState, output: OutputFlag, store: LayoutStore, client: RegistryClient,
+        tags: [ImageReference], quietly: Bool
+    ) async throws {
+        switch output.kind {
+        case .image:
+            for name in output.names { try store.tag(try ArgumentValue.reference(name), image.descriptor) }
+            guard output.push else { return }
+            let names = try output.names.map { try ArgumentValue.reference($0) } + tags
+            guard !names.isEmpty else { throw CommandFailure("--push needs a name: give -t NAME or --output type=image,name=NAME,push=true") }
+            for name in names {
+                let digest = try await client.push(image, to: name, from: store, progress: quietly ? nil : transferReporter(verb: "pushing"))
+                if !quietly { printError("pushed \(name.familiarDescription)@\(digest)") }
+            }
+        case .oci, .docker:
+            let format: ImageArchiveFormat = output.kind == .oci ? .oci : .docker
+            let destination = output.destination ?? "-"
+            if destination == "-" {
+                _ = try store.save([image], format: format, to: FileByteSink(descriptor: 1, name: "standard output"))
+            } else {
+                let temporary = destination + ".kiln-partial"
+                do {
+                    _ = try store.save([image], format: format, to: try FileByteSink(path: temporary))
+                    guard rename(temporary, destination) == 0 else { throw CommandFailure("cannot write \(destination)") }
+                } catch {
+                    unlink(temporary)
+                    throw error
+                }
+            }
+        case .local, .tar:
+            try FilesystemExport.export(image, from: store, kind: output.kind == .local ? .directory : .tar, to: output.destination ?? "-")
+        }
+    }
+
+    private func summarise(
+        plan: BuildPlan, lowered: LoweredBuild, states: [VertexID: FileSystemState], printer: BuildProgress, image: StoredImage,
+        tags: [ImageReference], started: Date
+    ) -> BuildSummary {
+        var assigned = Set<VertexID>()
+        var stages: [BuildSummary.Stage] = []
+        for stage in lowered.stages {
+            let vertices = stage.root.map { lowered.graph.closure(of: [$0]) } ?? []
+            let own = vertices.filter { !assigned.contains($0) }
+            assigned.formUnion(own)
+            let duration = own.reduce(0) { $0 + printer.duration(of: $1) }
+            let state = stage.root.flatMap { states[$0] } ?? .empty
+            let base: String
+            switch plan.stages[stage.index].base {
+            case .scratch: base = "scratch"
+            case .stage(let index): base = plan.stages[index].stage.displayName
+            case .image(let reference): base = reference
+            }
+            stages.append(BuildSummary.Stage(
+                name: stage.name, base: base, size: state.size, layers: state.layers.count, duration: duration,
+                isTarget: stage.index == lowered.target.index))
+        }
+        let compressed = image.manifest.layers.reduce(0) { $0 + $1.size }
+        return BuildSummary(
+            stages: stages, imageID: image.id.description, tags: tags.map(\.familiarDescription), compressedSize: compressed,
+            totalDuration: Date().timeIntervalSince(started))
+    }
+}
+
+/// Base image configs found before lowering.
+struct KnownBaseImages: BaseImageConfigProvider {
+    private var configs: [String: ImageConfig] = [:]
+
+    mutating func add(_ config: ImageConfig, for reference: String, platform: Platform) {
+        configs[reference + " " + platform.description] = config
+    }
+
+    func config(for reference: String, platform: Platform) -> ImageConfig? {
+        configs[reference + " " + platform.description]
+    }
+}

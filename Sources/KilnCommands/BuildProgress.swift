@@ -1,0 +1,98 @@
+import Foundation
+import KilnGraph
+import KilnSolver
+
+/// Prints solver progress as buildx's plain mode does, on standard error: `#N name`, output lines
+/// with the time since the step started, `#N DONE 1.2s` or `#N ERROR: …`. `quiet` prints nothing;
+/// `rawjson` prints one JSON object per event.
+final class BuildProgress: @unchecked Sendable {
+    enum Mode: String, CaseIterable {
+        case auto, tty, plain, quiet, rawjson
+    }
+
+    private let mode: Mode
+    private let lock = NSLock()
+    private var started: [VertexID: Date] = [:]
+    private var partialLines: [VertexID: [UInt8]] = [:]
+    private(set) var durations: [VertexID: TimeInterval] = [:]
+
+    init(mode: Mode) {
+        self.mode = mode
+    }
+
+    func handle(_ event: ProgressEvent) {
+        lock.withLock {
+            switch mode {
+            case .quiet: record(event)
+            case .rawjson: record(event); printJSON(event)
+            case .auto, .tty, .plain: record(event); printPlain(event)
+            }
+        }
+    }
+
+    /// Durations of finished steps, for the summary.
+    func duration(of vertex: VertexID) -> TimeInterval {
+        lock.withLock { durations[vertex] ?? 0 }
+    }
+
+    private func record(_ event: ProgressEvent) {
+        switch event {
+        case .started(let id, _): started[id] = Date()
+        case .finished(let id, let duration, _), .failed(let id, let duration, _): durations[id] = duration
+        default: break
+        }
+    }
+
+    private func printPlain(_ event: ProgressEvent) {
+        switch event {
+        case .started(let id, let name):
+            write("#\(id + 1) \(name)")
+        case .output(let id, let bytes):
+            var buffer = (partialLines[id] ?? []) + bytes
+            while let newline = buffer.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                if !line.isEmpty { write("#\(id + 1) \(elapsed(id)) \(line)") }
+            }
+            partialLines[id] = buffer
+        case .status(let id, let message):
+            write("#\(id + 1) \(message)")
+        case .finished(let id, let duration, _):
+            flush(id)
+            write("#\(id + 1) DONE \(String(format: "%.1fs", duration))")
+        case .failed(let id, _, let message):
+            flush(id)
+            write("#\(id + 1) ERROR: \(message)")
+        }
+    }
+
+    private func flush(_ id: VertexID) {
+        if let rest = partialLines.removeValue(forKey: id), !rest.isEmpty {
+            write("#\(id + 1) \(elapsed(id)) \(String(decoding: rest, as: UTF8.self))")
+        }
+    }
+
+    private func elapsed(_ id: VertexID) -> String {
+        String(format: "%.3f", Date().timeIntervalSince(started[id] ?? Date()))
+    }
+
+    private func printJSON(_ event: ProgressEvent) {
+        var object: [String: Any] = [:]
+        switch event {
+        case .started(let id, let name): object = ["vertex": id + 1, "event": "started", "name": name]
+        case .output(let id, let bytes): object = ["vertex": id + 1, "event": "output", "data": Data(bytes).base64EncodedString()]
+        case .status(let id, let message): object = ["vertex": id + 1, "event": "status", "message": message]
+        case .finished(let id, let duration, let size):
+            object = ["vertex": id + 1, "event": "finished", "duration": duration]
+            if let size { object["layerSize"] = size }
+        case .failed(let id, let duration, let message): object = ["vertex": id + 1, "event": "failed", "duration": duration, "error": message]
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            write(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    private func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

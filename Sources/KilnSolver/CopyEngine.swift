@@ -1,0 +1,322 @@
+import CKilnLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KilnGraph
+import KilnRuntime
+
+/// Carries out one COPY/ADD action from a source tree into a root filesystem with docker's rules
+/// (BuildKit's file op): wildcards, directory contents versus the directory itself, trailing-slash
+/// destinations, missing parents created, `--chown`, `--chmod`, `--exclude`, `--parents`, ADD's
+/// archive unpacking. Files keep their mode, times, extended attributes and hardlinks; files from the
+/// build context belong to root unless `--chown` says otherwise.
+struct CopyEngine {
+    struct Owner: Hashable {
+        var uid: UInt32
+        var gid: UInt32
+    }
+
+    let sourceRoot: String
+    /// Context files to treat as absent (`.dockerignore`).
+    let ignored: PathPatternMatcher?
+    /// Whether the source is a build context (owners become root).
+    let resetsOwners: Bool
+    let rootfs: String
+    let owner: Owner?
+    let mode: FileModeChange?
+    private var hardlinks: [HardlinkKey: String] = [:]
+
+    private struct HardlinkKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    init(sourceRoot: String, ignored: PathPatternMatcher?, resetsOwners: Bool, rootfs: String, owner: Owner?, mode: FileModeChange?) {
+        self.sourceRoot = sourceRoot
+        self.ignored = ignored
+        self.resetsOwners = resetsOwners
+        self.rootfs = rootfs
+        self.owner = owner
+        self.mode = mode
+    }
+
+    mutating func copy(_ action: CopyAction) throws {
+        let excludes = action.excludePatterns.isEmpty ? nil : try PathPatternMatcher(action.excludePatterns)
+        var matches: [(relative: String, wildcard: Bool)] = []
+        for source in action.sources {
+            let cleaned = Self.clean(source)
+            if GlobPattern.hasMetacharacters(cleaned) {
+                let found = try expand(cleaned)
+                if found.isEmpty && !action.allowEmptyWildcard {
+                    throw CopyError("no source files were specified: \(source) matched nothing")
+                }
+                matches += found.map { ($0, true) }
+            } else {
+                guard exists(cleaned) else { throw CopyError.notFound(source, ignored: isIgnored(cleaned)) }
+                matches.append((cleaned, false))
+            }
+        }
+        let destinationIsDirectory = action.destination.hasSuffix("/") || matches.count > 1
+        for match in matches {
+            try copyMatch(match.relative, action: action, destinationIsDirectory: destinationIsDirectory, excludes: excludes)
+        }
+    }
+
+    // MARK: Sources
+
+    /// `path` relative to the source root, cleaned (`./a/../b/` → `b`; the root itself is `.`).
+    static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                _ = parts.popLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    private func hostPath(_ relative: String) -> String {
+        relative == "." ? sourceRoot : sourceRoot + "/" + relative
+    }
+
+    private func isIgnored(_ relative: String) -> Bool {
+        guard relative != ".", let ignored else { return false }
+        return (try? ignored.matches(relative)) ?? false
+    }
+
+    private func exists(_ relative: String) -> Bool {
+        if isIgnored(relative) { return false }
+        guard let resolved = try? RootedPath.resolve(relative, in: sourceRoot) else { return false }
+        var info = stat()
+        return lstat(resolved, &info) == 0
+    }
+
+    /// The paths matching a wildcard source, in lexical order (Go's `filepath.Glob` over the source root).
+    private func expand(_ pattern: String) throws -> [String] {
+        var current = ["."]
+        for component in pattern.split(separator: "/").map(String.init) {
+            var next: [String] = []
+            for directory in current {
+                let base = directory == "." ? "" : directory + "/"
+                if !GlobPattern.hasMetacharacters(component) {
+                    if exists(base + component) { next.append(base + component) }
+                    continue
+                }
+                let glob = GlobPattern(component)
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: hostPath(directory))) ?? []
+                for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                    do {
+                        if try glob.matches(name), !isIgnored(base + name) { next.append(base + name) }
+                    } catch {
+                        throw CopyError("syntax error in pattern \(pattern)")
+                    }
+                }
+            }
+            current = next
+        }
+        return current
+    }
+
+    // MARK: Destinations
+
+    private mutating func copyMatch(_ relative: String, action: CopyAction, destinationIsDirectory: Bool, excludes: PathPatternMatcher?) throws {
+        // A symlink named as the source is followed (docker copies what it points to).
+        let source = action.followSymlinks ? try RootedPath.resolve(relative, in: sourceRoot) : hostPath(relative)
+        var info = stat()
+        guard lstat(source, &info) == 0 else { throw CopyError.notFound(relative, ignored: false) }
+        let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        var destination = action.destination
+        if action.keepParents && relative != "." {
+            let parent = (relative as NSString).deletingLastPathComponent
+            destination = (destination.hasSuffix("/") ? destination : destination + "/") + (parent.isEmpty ? "" : parent + "/")
+        }
+        if action.extractArchives, info.st_mode & S_IFMT == S_IFREG, let format = ArchiveUnpacker.format(of: source) {
+            let target = try destinationPath(destination)
+            try makeDirectories(target)
+            try ArchiveUnpacker.unpack(source, format: format, into: target, owner: owner)
+            return
+        }
+        var target = try destinationPath(destination)
+        var targetInfo = stat()
+        let targetIsDirectory = stat(target, &targetInfo) == 0 && targetInfo.st_mode & S_IFMT == S_IFDIR
+        if !(isDirectory && action.copyDirectoryContentsOnly) && (destinationIsDirectory || destination.hasSuffix("/") || targetIsDirectory) {
+            let name = relative == "." ? "" : (relative as NSString).lastPathComponent
+            target = try destinationPath((destination.hasSuffix("/") ? destination : destination + "/") + name)
+        }
+        if action.createDestinationPath { try makeDirectories((target as NSString).deletingLastPathComponent) }
+        try copyTree(from: source, relative: relative == "." ? "" : relative, excludeBase: "", to: target, excludes: excludes, isTop: true)
+    }
+
+    /// The host path of `path` inside the root filesystem (symlinks resolved within it).
+    private func destinationPath(_ path: String) throws -> String {
+        try RootedPath.resolve(path, in: rootfs)
+    }
+
+    /// Creates `path` and missing parents (0755, owned by the `--chown` owner or root).
+    private func makeDirectories(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw CopyError("cannot copy to non-directory: \(display(path))") }
+            return
+        }
+        try makeDirectories((path as NSString).deletingLastPathComponent)
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw CopyError.system("mkdir", display(path)) }
+        let owner = owner ?? Owner(uid: 0, gid: 0)
+        lchown(path, owner.uid, owner.gid)
+    }
+
+    private func display(_ hostPath: String) -> String {
+        hostPath.hasPrefix(rootfs) ? String(hostPath.dropFirst(rootfs.count)) : hostPath
+    }
+
+    // MARK: Trees
+
+    private mutating func copyTree(
+        from source: String, relative: String, excludeBase: String, to target: String, excludes: PathPatternMatcher?, isTop: Bool
+    ) throws {
+        var info = stat()
+        guard lstat(source, &info) == 0 else { throw CopyError.system("lstat", relative) }
+        let type = info.st_mode & S_IFMT
+        let owner = self.owner ?? (resetsOwners ? Owner(uid: 0, gid: 0) : Owner(uid: info.st_uid, gid: info.st_gid))
+        let permissions = mode?.apply(to: UInt32(info.st_mode & 0o7777), isDirectory: type == S_IFDIR) ?? UInt32(info.st_mode & 0o7777)
+        var existing = stat()
+        let targetExists = lstat(target, &existing) == 0
+        if type == S_IFDIR {
+            if targetExists && existing.st_mode & S_IFMT != S_IFDIR {
+                guard unlink(target) == 0 else { throw CopyError.system("replace", display(target)) }
+            }
+            let created = !targetExists || existing.st_mode & S_IFMT != S_IFDIR
+            if created {
+                guard mkdir(target, 0o700) == 0 else { throw CopyError.system("mkdir", display(target)) }
+            }
+            let names = try FileManager.default.contentsOfDirectory(atPath: source).sorted()
+            for name in names {
+                let childRelative = relative.isEmpty ? name : relative + "/" + name
+                let excludeRelative = excludeBase.isEmpty ? name : excludeBase + "/" + name
+                if isIgnored(childRelative) && (ignored.map { (try? $0.excludesWholeDirectory(childRelative)) ?? false } ?? false) { continue }
+                if let excludes, (try? excludes.matches(excludeRelative)) == true, (try? excludes.excludesWholeDirectory(excludeRelative)) == true {
+                    continue
+                }
+                try copyTree(from: source + "/" + name, relative: childRelative, excludeBase: excludeRelative, to: target + "/" + name, excludes: excludes, isTop: false)
+            }
+            // An existing destination directory keeps its own owner and mode (BuildKit does not overwrite
+            // the metadata of the copy's target directory).
+            if created || !isTop { try finish(target, info: info, owner: owner, permissions: permissions, isSymlink: false) }
+            return
+        }
+        if !isTop {
+            if isIgnored(relative) { return }
+            if let excludes, (try? excludes.matches(excludeBase)) == true { return }
+        }
+        if targetExists {
+            guard existing.st_mode & S_IFMT != S_IFDIR else { throw CopyError("cannot copy \(relative.isEmpty ? "file" : relative) onto directory \(display(target))") }
+            guard unlink(target) == 0 else { throw CopyError.system("replace", display(target)) }
+        }
+        switch type {
+        case S_IFREG:
+            let key = HardlinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            if info.st_nlink > 1, let first = hardlinks[key] {
+                guard link(first, target) == 0 else { throw CopyError.system("link", display(target)) }
+                return
+            }
+            try copyContents(source, to: target)
+            if info.st_nlink > 1 { hardlinks[key] = target }
+            try copyAttributes(from: source, to: target)
+            try finish(target, info: info, owner: owner, permissions: permissions, isSymlink: false)
+        case S_IFLNK:
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(source, &buffer, buffer.count - 1)
+            guard count >= 0 else { throw CopyError.system("readlink", relative) }
+            buffer[count] = 0
+            guard symlink(buffer, target) == 0 else { throw CopyError.system("symlink", display(target)) }
+            try finish(target, info: info, owner: owner, permissions: permissions, isSymlink: true)
+        case S_IFCHR, S_IFBLK, S_IFIFO:
+            guard mknod(target, info.st_mode, info.st_rdev) == 0 else { throw CopyError.system("mknod", display(target)) }
+            try finish(target, info: info, owner: owner, permissions: permissions, isSymlink: false)
+        default:
+            return  // sockets are not copied
+        }
+    }
+
+    private func finish(_ target: String, info: stat, owner: Owner, permissions: UInt32, isSymlink: Bool) throws {
+        guard lchown(target, owner.uid, owner.gid) == 0 else { throw CopyError.system("chown", display(target)) }
+        if !isSymlink {
+            guard chmod(target, mode_t(permissions)) == 0 else { throw CopyError.system("chmod", display(target)) }
+        }
+        var times = [info.st_atim, info.st_mtim]
+        utimensat(AT_FDCWD, target, &times, AT_SYMLINK_NOFOLLOW)
+    }
+
+    private func copyContents(_ source: String, to target: String) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw CopyError.system("open", source) }
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw CopyError.system("create", display(target)) }
+        defer { close(output) }
+        // copy_file_range shares extents where the file system can (reflinks), else copies in the kernel.
+        while true {
+            let copied = kiln_copy_file_range(input, output, 1 << 30)
+            if copied > 0 { continue }
+            if copied == 0 { return }
+            if errno == EINTR { continue }
+            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP { break }
+            throw CopyError.system("copy", display(target))
+        }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if count == 0 { return }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                throw CopyError.system("read", source)
+            }
+            var written = 0
+            while written < count {
+                let result = buffer[written..<count].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+                guard result > 0 else { throw CopyError.system("write", display(target)) }
+                written += result
+            }
+        }
+    }
+
+    /// Extended attributes a layer carries (`user.*`, `security.capability`, ACLs); overlay's own are skipped.
+    private func copyAttributes(from source: String, to target: String) throws {
+        let size = llistxattr(source, nil, 0)
+        guard size > 0 else { return }
+        var names = [CChar](repeating: 0, count: size)
+        let count = llistxattr(source, &names, size)
+        guard count > 0 else { return }
+        let list = names[0..<count].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        for name in list where !name.hasPrefix("trusted.overlay.") && name != "security.selinux" {
+            let valueSize = lgetxattr(source, name, nil, 0)
+            guard valueSize >= 0 else { continue }
+            var value = [UInt8](repeating: 0, count: max(valueSize, 1))
+            let read = lgetxattr(source, name, &value, valueSize)
+            guard read >= 0 else { continue }
+            lsetxattr(target, name, value, read, 0)
+        }
+    }
+}
+
+/// Why a copy failed, in the words docker users know.
+struct CopyError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+
+    static func notFound(_ source: String, ignored: Bool) -> CopyError {
+        let hint = ignored ? " (it is excluded by .dockerignore)" : ""
+        return CopyError("\"/\(CopyEngine.clean(source) == "." ? "" : CopyEngine.clean(source))\": not found\(hint)")
+    }
+
+    static func system(_ call: String, _ path: String) -> CopyError {
+        CopyError("\(call) \(path): \(String(cString: strerror(errno)))")
+    }
+}
