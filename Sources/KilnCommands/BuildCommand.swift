@@ -186,6 +186,19 @@ struct BuildCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        // RUN for another architecture goes through the kernel's binfmt handlers; say so before starting.
+        let needed = lowered.target.root.map { lowered.graph.closure(of: [$0]) } ?? []
+        if needed.contains(where: { if case .exec = lowered.graph[$0].op { return true } else { return false } }) {
+            for stage in plan.order.map({ plan.stages[$0] }) {
+                do {
+                    try PlatformEmulation.check(stage.platform)
+                } catch {
+                    printError(renderer.render(Diagnostic(severity: .error, message: "\(error)", range: stage.stage.from.range)))
+                    throw ExitCode(1)
+                }
+            }
+        }
+
         var options = SolveOptions()
         options.contexts = ["context": contextDirectory]
         options.secrets = try SecretFlag.parse(secret)

@@ -93,3 +93,30 @@ import Testing
         #expect(hosts == "127.0.0.1\tlocalhost kiln\n::1\tlocalhost ip6-localhost ip6-loopback\n10.1.2.3\tdb\n")
     }
 }
+
+@Suite struct PlatformEmulationTests {
+    static let cases: [(platform: String, handlers: [String: String], runs: Bool)] = [
+        ("linux/amd64", [:], true),
+        ("linux/386", [:], true),
+        ("linux/arm64", [:], false),
+        ("linux/arm64", ["qemu-aarch64": "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n"], true),
+        ("linux/arm64", ["qemu-aarch64": "disabled\n"], false),
+        ("linux/s390x", ["qemu-aarch64": "enabled\n"], false),
+        ("windows/amd64", [:], false),
+    ]
+
+    @Test(arguments: cases)
+    func foreignRunNeedsABinfmtHandler(platform: String, handlers: [String: String], runs: Bool) throws {
+        let directory = "/dev/shm/kiln-binfmt-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (name, status) in handlers { try status.write(toFile: directory + "/" + name, atomically: false, encoding: .utf8) }
+        let host = try Platform(parsing: "linux/amd64")
+        let check = { try PlatformEmulation.check(try Platform(parsing: platform), host: host, binfmtDirectory: directory) }
+        if runs {
+            try check()
+        } else {
+            #expect(throws: RuntimeError.self) { try check() }
+        }
+    }
+}
