@@ -100,13 +100,7 @@ struct BuildCommand: AsyncParsableCommand {
         let renderer = DiagnosticRenderer(fileName: input.displayName, source: input.source)
 
         // Frontend: parse, resolve the stages the target needs.
-        let dockerfile: Dockerfile
-        do {
-            dockerfile = try Dockerfile(source: input.source)
-        } catch {
-            for dockerfileError in error.errors { printError(renderer.render(Diagnostic(dockerfileError))) }
-            throw ExitCode(1)
-        }
+        let dockerfile = try input.parse(renderer: renderer, failureStatus: 1)
         var buildOptions = BuildOptions(target: target, buildArgs: try BuildArgument.parse(buildArgs))
         buildOptions.targetPlatform = try ArgumentValue.platform(platform)
         let plan: BuildPlan

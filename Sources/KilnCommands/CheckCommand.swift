@@ -35,13 +35,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let input = try DockerfileInput(file: file, context: context)
         let renderer = DiagnosticRenderer(fileName: input.displayName, source: input.source)
-        let dockerfile: Dockerfile
-        do {
-            dockerfile = try Dockerfile(source: input.source)
-        } catch {
-            for dockerfileError in error.errors { printError(renderer.render(Diagnostic(dockerfileError))) }
-            throw ExitCode(2)
-        }
+        let dockerfile = try input.parse(renderer: renderer, failureStatus: 2)
         for warning in dockerfile.syntax.warnings { printError(renderer.render(Diagnostic(warning))) }
         if ast { print(dockerfile.syntax.root.dump()) }
 

@@ -8,6 +8,16 @@ struct DockerfileInput {
     var source: String
     var ignorePatterns: [String]
 
+    /// Parses the Dockerfile; when it does not parse, prints every error with its place and exits with `failureStatus`.
+    func parse(renderer: DiagnosticRenderer, failureStatus: Int32) throws -> Dockerfile {
+        do {
+            return try Dockerfile(source: source)
+        } catch {
+            for dockerfileError in error.errors { printError(renderer.render(Diagnostic(dockerfileError))) }
+            throw ExitCode(failureStatus)
+        }
+    }
+
     init(displayName: String, source: String, ignorePatterns: [String]) {
         self.displayName = displayName
         self.source = source

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnArchive
 import KilnOCI
+import KilnReporting
 import KilnStore
 
 /// `--root`: where the image store lives.
@@ -39,17 +40,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 enum Formatting {
     /// `4.26MB`, `126kB`, `0B` (SI units, three significant digits).
     static func size(_ bytes: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000 && unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes)B" }
-        let text = value >= 100 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
-        let trimmed = text.contains(".") ? String(text.reversed().drop { $0 == "0" }.reversed()).trimmingCharacters(in: CharacterSet(charactersIn: ".")) : text
-        return trimmed + units[unit]
+        BuildSummary.size(bytes)
     }
 
     /// `3 minutes ago`, `2 days ago`, `N/A`.

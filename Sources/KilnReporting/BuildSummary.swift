@@ -67,7 +67,7 @@ public struct BuildSummary: Sendable {
 
     /// `4.26MB`, `126kB`, `0B` (SI units, three significant digits, as docker prints sizes).
     public static func size(_ bytes: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB"]
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
         var value = Double(bytes)
         var unit = 0
         while value >= 1000 && unit < units.count - 1 {

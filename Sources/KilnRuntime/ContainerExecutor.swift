@@ -43,18 +43,13 @@ public struct ContainerExecutor: Sendable {
     public func execute(
         _ request: ProcessRequest, lowers: [String], mounts: [MountRequest] = [], output: @escaping OutputHandler = { _, _ in }
     ) async throws -> Execution {
-        let id = "kiln-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let directory = executionsDirectory + "/" + id
+        let (id, directory) = try makeExecutionDirectory(with: ["bundle", "files", "mounts"])
         let upper = directory + "/upper", rootfs = directory + "/rootfs", bundle = directory + "/bundle"
-        for name in ["upper", "work", "rootfs", "bundle", "files", "mounts", "empty"] {
-            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
-        }
-        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
         var succeeded = false
         defer {
             if !succeeded { try? FileManager.default.removeItem(atPath: directory) }
         }
-        try OverlayMount.mount(lowers: lowers.isEmpty ? [directory + "/empty"] : lowers, upper: upper, work: directory + "/work", on: rootfs)
+        try mountLayer(over: lowers, in: directory)
         var prepared: PreparedMounts?
         var stubs: MountStubs?
         let tail = OutputTail()
@@ -78,38 +73,56 @@ public struct ContainerExecutor: Sendable {
             }
         }
         stubs?.clean(upper: upper)
-        for name in ["work", "rootfs", "bundle", "files", "mounts", "empty"] {
-            try? FileManager.default.removeItem(atPath: directory + "/" + name)
-        }
-        let changed = ((try? FileManager.default.contentsOfDirectory(atPath: upper)) ?? []).isEmpty == false
         succeeded = true
-        return Execution(id: id, exitCode: exitCode, lastOutput: tail.lines, upperDirectory: upper, hasChanges: changed, directory: directory)
+        return finish(id: id, directory: directory, exitCode: exitCode, lastOutput: tail.lines)
     }
 
     /// Mounts a fresh writable layer over `lowers` (topmost first; empty for `scratch`), lets `body` change
     /// the root filesystem from the host (COPY, WORKDIR, heredoc files), and returns the layer as
     /// ``execute(_:lowers:mounts:output:)`` does, with exit code 0.
     public func modify(lowers: [String], _ body: (String) async throws -> Void) async throws -> Execution {
-        let id = "kiln-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let directory = executionsDirectory + "/" + id
-        let upper = directory + "/upper", rootfs = directory + "/rootfs"
-        for name in ["upper", "work", "rootfs", "empty"] {
-            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
-        }
-        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        let (id, directory) = try makeExecutionDirectory(with: [])
+        let rootfs = directory + "/rootfs"
         var succeeded = false
         defer {
             if !succeeded { try? FileManager.default.removeItem(atPath: directory) }
         }
-        try OverlayMount.mount(lowers: lowers.isEmpty ? [directory + "/empty"] : lowers, upper: upper, work: directory + "/work", on: rootfs)
+        try mountLayer(over: lowers, in: directory)
         do {
             defer { try? OverlayMount.unmount(rootfs) }
             try await body(rootfs)
         }
-        for name in ["work", "rootfs", "empty"] { try? FileManager.default.removeItem(atPath: directory + "/" + name) }
-        let changed = ((try? FileManager.default.contentsOfDirectory(atPath: upper)) ?? []).isEmpty == false
         succeeded = true
-        return Execution(id: id, exitCode: 0, lastOutput: [], upperDirectory: upper, hasChanges: changed, directory: directory)
+        return finish(id: id, directory: directory, exitCode: 0, lastOutput: [])
+    }
+
+    /// A new `executions/<id>` with `upper`, `work`, `rootfs`, `empty` and `extra` directories, and an
+    /// `owner` file naming this process, so ``sweepAbandoned()`` can tell live executions from dead ones.
+    private func makeExecutionDirectory(with extra: [String]) throws -> (id: String, directory: String) {
+        let id = "kiln-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let directory = executionsDirectory + "/" + id
+        for name in ["upper", "work", "rootfs", "empty"] + extra {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+        }
+        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        return (id, directory)
+    }
+
+    /// Mounts the writable layer of an execution directory over `lowers` (an empty lower for `scratch`).
+    private func mountLayer(over lowers: [String], in directory: String) throws {
+        try OverlayMount.mount(
+            lowers: lowers.isEmpty ? [directory + "/empty"] : lowers, upper: directory + "/upper", work: directory + "/work",
+            on: directory + "/rootfs")
+    }
+
+    /// Removes everything of an execution but its upper directory and describes what is left.
+    private func finish(id: String, directory: String, exitCode: Int32, lastOutput: [String]) -> Execution {
+        for name in ["work", "rootfs", "bundle", "files", "mounts", "empty"] {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+        let upper = directory + "/upper"
+        let changed = ((try? FileManager.default.contentsOfDirectory(atPath: upper)) ?? []).isEmpty == false
+        return Execution(id: id, exitCode: exitCode, lastOutput: lastOutput, upperDirectory: upper, hasChanges: changed, directory: directory)
     }
 
     /// Mounts the union of `lowers` read-only (a bind or copy source that spans several layers) for the
