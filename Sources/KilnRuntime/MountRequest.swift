@@ -12,8 +12,9 @@ public struct MountRequest: Sendable {
         case secret(contents: [UInt8], uid: UInt32, gid: UInt32, mode: UInt32)
         /// An empty tmpfs of at most `size` bytes (unlimited when nil).
         case tmpfs(size: UInt64?)
-        /// The SSH agent socket at `socket`, reachable in the container as `target`.
-        case sshAgent(socket: String)
+        /// The SSH agent socket at `socket`, reachable in the container as `target` through a forwarding
+        /// socket owned by `uid`:`gid` with `mode`.
+        case sshAgent(socket: String, uid: UInt32, gid: UInt32, mode: UInt32)
     }
 
     /// The absolute path inside the container.

@@ -12,6 +12,7 @@ final class PreparedMounts: @unchecked Sendable {
     private(set) var mounts: [RuntimeSpec.Mount] = []
     private var leases: [CacheMountStore.Lease] = []
     private var mountedPaths: [String] = []
+    private var proxies: [SSHAgentProxy] = []
     private let directory: String
 
     /// Prepares `requests` using `directory` (inside the execution's directory) for scratch space.
@@ -69,12 +70,18 @@ final class PreparedMounts: @unchecked Sendable {
             mounts.append(.init(destination: target, type: "bind", source: path, options: ["rbind", "ro", "nosuid", "nodev", "noexec"]))
         case .tmpfs(let size):
             mounts.append(.init(destination: target, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"] + (size.map { ["size=\($0)"] } ?? [])))
-        case .sshAgent(let socket):
+        case .sshAgent(let socket, let uid, let gid, let mode):
             var info = stat()
             guard stat(socket, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
                 throw RuntimeError("SSH agent socket \(socket) does not exist or is not a socket")
             }
-            mounts.append(.init(destination: target, type: "bind", source: socket, options: ["rbind", "rw"]))
+            // Unix socket paths are limited to 107 bytes, which a store path can exceed: the forwarding socket
+            // lives under /run/kiln (tmpfs) and is removed when the step ends.
+            try FileManager.default.createDirectory(atPath: "/run/kiln/ssh", withIntermediateDirectories: true)
+            let name = UUID().uuidString.lowercased().prefix(16)
+            let proxy = try SSHAgentProxy(path: "/run/kiln/ssh/\(name).sock", agent: socket, uid: uid, gid: gid, mode: mode)
+            proxies.append(proxy)
+            mounts.append(.init(destination: target, type: "bind", source: proxy.path, options: ["rbind", "rw"]))
         }
     }
 
@@ -94,6 +101,8 @@ final class PreparedMounts: @unchecked Sendable {
     func release() {
         for lease in leases { lease.release() }
         leases = []
+        for proxy in proxies { proxy.stop() }
+        proxies = []
         for path in mountedPaths.reversed() { try? OverlayMount.unmount(path) }
         mountedPaths = []
     }

@@ -48,7 +48,8 @@ extension Solver {
                     if mount.required { throw SolveError(step: vertex.name, message: "no SSH agent \(mount.id) was forwarded (--ssh \(mount.id)=$SSH_AUTH_SOCK)") }
                     continue
                 }
-                mounts.append(MountRequest(target: mount.target, kind: .sshAgent(socket: socket)))
+                mounts.append(MountRequest(
+                    target: mount.target, kind: .sshAgent(socket: socket, uid: mount.uid ?? 0, gid: mount.gid ?? 0, mode: mount.mode ?? 0o600)))
                 if !sshSocketSet {
                     request.environment.append("SSH_AUTH_SOCK=" + mount.target)
                     sshSocketSet = true

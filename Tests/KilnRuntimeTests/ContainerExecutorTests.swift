@@ -168,9 +168,10 @@ struct ContainerExecutorTests {
         let listener = try UnixListener(path: socketPath)
         defer { listener.close() }
         let (execution, output) = try await sandbox.run(
-            "test -S /run/buildkit/ssh_agent.0 && echo ok", mounts: [.init(target: "/run/buildkit/ssh_agent.0", kind: .sshAgent(socket: socketPath))])
+            "test -S /run/buildkit/ssh_agent.0 && stat -c '%u:%g %a' /run/buildkit/ssh_agent.0", user: "app",
+            mounts: [.init(target: "/run/buildkit/ssh_agent.0", kind: .sshAgent(socket: socketPath, uid: 1000, gid: 1000, mode: 0o600))])
         defer { execution.discard() }
-        #expect(output == "ok\n")
+        #expect(output == "1000:1000 600\n", "\(output)")
         #expect(!execution.hasChanges)
     }
 
