@@ -75,7 +75,10 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
-        .testTarget(name: "KilnRuntimeTests", dependencies: ["KilnRuntime", "KilnStore", "KilnArchive", "KilnOCI", "KilnTestSupport"]),
+        .testTarget(
+            name: "KilnRuntimeTests", dependencies: ["KilnRuntime", "KilnStore", "KilnArchive", "KilnOCI", "KilnTestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph", "KilnTestSupport"]),
         .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln", "KilnTestSupport"]),
     ]
