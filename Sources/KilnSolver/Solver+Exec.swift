@@ -14,8 +14,6 @@ extension Solver {
         var mounts: [MountRequest] = []
         var views: [(index: Int, state: FileSystemState)] = []
         var sshSocketSet = request.environment.contains { $0.hasPrefix("SSH_AUTH_SOCK=") }
-        let scratch = store.layout.root + "/executions/inline-" + UUID().uuidString.prefix(12)
-        session.addScratch(scratch)
         for mount in exec.mounts {
             switch mount.kind {
             case .bind:
@@ -57,8 +55,8 @@ extension Solver {
             }
         }
         // RUN heredocs: files the process reads, mounted read-only, never part of the layer.
+        let scratch = exec.inlineFiles.isEmpty ? "" : try makeScratchDirectory("inline", session: session)
         for (index, file) in exec.inlineFiles.enumerated() {
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let path = scratch + "/\(index)"
             guard FileManager.default.createFile(atPath: path, contents: Data(file.contents.utf8), attributes: [.posixPermissions: Int(file.mode)]) else {
                 throw SolveError(step: vertex.name, message: "cannot write \(path)")

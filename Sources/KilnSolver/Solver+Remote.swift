@@ -7,9 +7,8 @@ extension Solver {
     /// `ADD <url>`: the file downloaded into a directory of its own (mode 0600 and the server's
     /// Last-Modified time, as docker does), checked against `--checksum` when given.
     func download(_ source: HTTPSource, vertex: Vertex, session: BuildSession) async throws -> FileSystemState {
-        let directory = store.layout.root + "/executions/download-" + UUID().uuidString.prefix(12)
+        let directory = try makeScratchDirectory("download", session: session) + "/file"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        session.addScratch(directory)
         progress(.status(vertex.id, "downloading \(source.url)"))
         let response: HTTPClientResponse
         do {
@@ -49,8 +48,7 @@ extension Solver {
 
     /// `ADD <git url>`: a checkout of the reference (branch, tag or commit), without `.git` unless kept.
     func checkout(_ source: GitSource, vertex: Vertex, session: BuildSession) async throws -> FileSystemState {
-        let directory = store.layout.root + "/executions/git-" + UUID().uuidString.prefix(12)
-        session.addScratch(directory)
+        let directory = try makeScratchDirectory("git", session: session) + "/checkout"
         progress(.status(vertex.id, "cloning \(source.remote)"))
         func git(_ arguments: [String]) throws {
             let process = Process()

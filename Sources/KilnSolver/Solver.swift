@@ -121,6 +121,16 @@ public struct Solver: Sendable {
         }
     }
 
+    /// A directory of this build under `executions/` (heredoc files, downloads, checkouts), with an owner
+    /// file so that another kiln's sweep leaves it alone while this process lives; removed after the build.
+    func makeScratchDirectory(_ kind: String, session: BuildSession) throws -> String {
+        let directory = executor.executionsDirectory + "/kiln-\(kind)-" + UUID().uuidString.lowercased().prefix(12)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        session.addScratch(directory)
+        return directory
+    }
+
     /// Stores the upper directory of a step as a layer and makes it the layer's snapshot.
     func commitLayer(_ execution: Execution, session: BuildSession) throws -> StateLayer? {
         guard execution.hasChanges else {
