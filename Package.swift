@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(name: "KilnStoreTests", dependencies: ["KilnStore", "KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnArchiveTests", dependencies: ["KilnArchive", "CKilnLinux"]),
         .testTarget(name: "KilnGraphTests", dependencies: ["KilnGraph"]),
+        .testTarget(name: "KilnSolverTests", dependencies: ["KilnSolver", "KilnGraph", "KilnOCI"]),
         .testTarget(
             name: "KilnRuntimeTests", dependencies: ["KilnRuntime", "KilnStore", "KilnArchive", "KilnOCI", "KilnTestSupport"],
             exclude: ["Fixtures"]

@@ -45,6 +45,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Do not cache the given stages", valueName: "stage"))
     var noCacheFilter: [String] = []
 
+    @Flag(name: .customLong("explain-cache"), help: "After the build, compare every step with the previous build of this target")
+    var explainCache = false
+
     @Flag(help: "Always pull base images, even when the store has them")
     var pull = false
 
@@ -202,6 +205,7 @@ struct BuildCommand: AsyncParsableCommand {
         options.alwaysPull = pull
         if let jobs { options.jobs = jobs }
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap({ Int64($0) }) { options.sourceDateEpoch = epoch }
+        options.cache = cacheOptions(plan: plan, lowered: lowered)
         let executor = ContainerExecutor(runtime: runtime, store: store)
         await executor.sweepAbandoned()
         let solver = Solver(store: store, executor: executor, registry: client, options: options) { printer.handle($0) }
@@ -231,10 +235,32 @@ struct BuildCommand: AsyncParsableCommand {
             try data.write(to: URL(fileURLWithPath: metadataFile))
         }
         if progressMode != .quiet {
-            let summary = summarise(plan: plan, lowered: lowered, states: states, printer: printer, image: image, tags: tags, started: started)
+            var summary = summarise(plan: plan, lowered: lowered, states: states, printer: printer, image: image, tags: tags, started: started)
+            summary.cache = printer.cacheOutcomes()
             print(summary.render())
+            if explainCache { print(summary.renderCacheExplanation()) }
         }
         return image.id.description
+    }
+
+    /// `--no-cache`, `--no-cache-filter` (every step of the named stages runs) and what names this build
+    /// for miss explanations: the context, the Dockerfile and the target.
+    private func cacheOptions(plan: BuildPlan, lowered: LoweredBuild) -> CacheOptions {
+        var cache = CacheOptions()
+        cache.usesRecords = !noCache
+        let filtered = Set(noCacheFilter.flatMap { $0.split(separator: ",").map(String.init) })
+        for stage in lowered.stages where filtered.contains(stage.name) || filtered.contains(String(stage.index)) {
+            guard let root = stage.root else { continue }
+            var own = Set(lowered.graph.closure(of: [root]))
+            for other in lowered.stages where other.index != stage.index {
+                if let otherRoot = other.root, own.contains(otherRoot) { own.subtract(lowered.graph.closure(of: [otherRoot])) }
+            }
+            cache.uncachedSteps.formUnion(own)
+        }
+        let contextPath = context == "-" ? "-" : URL(fileURLWithPath: context).standardizedFileURL.path
+        let dockerfilePath = file.map { $0 == "-" ? "-" : URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "Dockerfile"
+        cache.historyKey = [contextPath, dockerfilePath, target ?? ""].joined(separator: "\n")
+        return cache
     }
 
     private func exportDate(_ options: SolveOptions) -> Date {

@@ -1,5 +1,6 @@
 import Foundation
 import KilnGraph
+import KilnReporting
 import KilnSolver
 
 /// Prints solver progress as buildx's plain mode does, on standard error: `#N name`, output lines
@@ -15,6 +16,9 @@ final class BuildProgress: @unchecked Sendable {
     private var started: [VertexID: Date] = [:]
     private var partialLines: [VertexID: [UInt8]] = [:]
     private(set) var durations: [VertexID: TimeInterval] = [:]
+    private var names: [VertexID: String] = [:]
+    private var hits: Set<VertexID> = []
+    private var misses: [VertexID: [String]] = [:]
 
     init(mode: Mode) {
         self.mode = mode
@@ -35,9 +39,22 @@ final class BuildProgress: @unchecked Sendable {
         lock.withLock { durations[vertex] ?? 0 }
     }
 
+    /// What the cache did for each step that could be cached, in step order.
+    func cacheOutcomes() -> [BuildSummary.CacheOutcome] {
+        lock.withLock {
+            Set(hits).union(misses.keys).sorted().map { id in
+                BuildSummary.CacheOutcome(step: names[id] ?? "#\(id + 1)", number: id + 1, reasons: misses[id])
+            }
+        }
+    }
+
     private func record(_ event: ProgressEvent) {
         switch event {
-        case .started(let id, _): started[id] = Date()
+        case .started(let id, let name):
+            started[id] = Date()
+            names[id] = name
+        case .cached(let id): hits.insert(id)
+        case .cacheMiss(let id, let reasons): misses[id] = reasons
         case .finished(let id, let duration, _), .failed(let id, let duration, _): durations[id] = duration
         default: break
         }
@@ -57,8 +74,13 @@ final class BuildProgress: @unchecked Sendable {
             partialLines[id] = buffer
         case .status(let id, let message):
             write("#\(id + 1) \(message)")
+        case .cached(let id):
+            write("#\(id + 1) CACHED")
+        case .cacheMiss(let id, let reasons):
+            if let reason = reasons.first, reason != BuildSummary.firstBuild { write("#\(id + 1) cache miss: \(reason)") }
         case .finished(let id, let duration, _):
             flush(id)
+            if hits.contains(id) { return }
             write("#\(id + 1) DONE \(String(format: "%.1fs", duration))")
         case .failed(let id, _, let message):
             flush(id)
@@ -82,6 +104,8 @@ final class BuildProgress: @unchecked Sendable {
         case .started(let id, let name): object = ["vertex": id + 1, "event": "started", "name": name]
         case .output(let id, let bytes): object = ["vertex": id + 1, "event": "output", "data": Data(bytes).base64EncodedString()]
         case .status(let id, let message): object = ["vertex": id + 1, "event": "status", "message": message]
+        case .cached(let id): object = ["vertex": id + 1, "event": "cached"]
+        case .cacheMiss(let id, let reasons): object = ["vertex": id + 1, "event": "cacheMiss", "reasons": reasons]
         case .finished(let id, let duration, let size):
             object = ["vertex": id + 1, "event": "finished", "duration": duration]
             if let size { object["layerSize"] = size }

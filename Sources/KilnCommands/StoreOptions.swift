@@ -46,6 +46,10 @@ enum Formatting {
     /// `3 minutes ago`, `2 days ago`, `N/A`.
     static func ago(_ created: String?, now: Date = Date()) -> String {
         guard let created, let date = parseDate(created) else { return "N/A" }
+        return ago(date, now: now)
+    }
+
+    static func ago(_ date: Date, now: Date = Date()) -> String {
         let seconds = Int(now.timeIntervalSince(date))
         if seconds < 1 { return "Less than a second ago" }
         let steps: [(Int, String)] = [(365 * 86_400, "year"), (30 * 86_400, "month"), (7 * 86_400, "week"), (86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second")]

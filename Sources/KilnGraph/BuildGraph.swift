@@ -13,7 +13,9 @@ public struct BuildGraph: Sendable {
 
     /// Adds `op` reading `inputs`, or returns the identical vertex already present.
     @discardableResult
-    public mutating func add(_ op: Op, inputs: [VertexID] = [], name: String, sourceRanges: [SourceRange] = []) -> VertexID {
+    public mutating func add(
+        _ op: Op, inputs: [VertexID] = [], name: String, sourceRanges: [SourceRange] = [], buildArguments: [String] = []
+    ) -> VertexID {
         precondition(inputs.allSatisfy { $0 < vertices.count }, "inputs must already be in the graph")
         let digest = Self.digest(of: op, inputs: inputs.map { vertices[$0].digest })
         if let existing = byDigest[digest] {
@@ -21,7 +23,7 @@ public struct BuildGraph: Sendable {
             return existing
         }
         let id = vertices.count
-        vertices.append(Vertex(id: id, op: op, inputs: inputs, digest: digest, name: name, sourceRanges: sourceRanges))
+        vertices.append(Vertex(id: id, op: op, inputs: inputs, digest: digest, name: name, sourceRanges: sourceRanges, buildArguments: buildArguments))
         byDigest[digest] = id
         return id
     }

@@ -14,4 +14,6 @@ public struct Vertex: Sendable, Hashable {
     public var name: String
     /// The source lines that produced this vertex (BuildKit's source map).
     public var sourceRanges: [SourceRange]
+    /// Names of the build args in the op's environment (as opposed to ENV), for cache-miss explanations.
+    public var buildArguments: [String] = []
 }

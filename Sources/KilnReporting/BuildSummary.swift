@@ -25,7 +25,23 @@ public struct BuildSummary: Sendable {
         }
     }
 
+    /// What the cache did for one step: a hit (`reasons` nil) or a miss and why.
+    public struct CacheOutcome: Sendable, Equatable {
+        public var step: String
+        /// The step's number in the progress output (`#7`).
+        public var number: Int
+        public var reasons: [String]?
+
+        public init(step: String, number: Int, reasons: [String]?) {
+            self.step = step
+            self.number = number
+            self.reasons = reasons
+        }
+    }
+
     public var stages: [Stage]
+    /// Cacheable steps (RUN, COPY, ADD, WORKDIR) in step order.
+    public var cache: [CacheOutcome] = []
     /// The image ID (config digest) and tags of the result.
     public var imageID: String
     public var tags: [String]
@@ -62,6 +78,42 @@ public struct BuildSummary: Sendable {
             lines.append("\(String(format: "%.1f", saved))% smaller than the largest builder stage, \(largest.name) (\(Self.size(largest.size)))")
         }
         if tags.isEmpty { lines.append("ID \(imageID)") }
+        lines += renderCache()
+        return lines.joined(separator: "\n")
+    }
+
+    /// `Cache: 5 of 7 steps reused` and one line per miss with its first reason.
+    func renderCache() -> [String] {
+        guard !cache.isEmpty else { return [] }
+        let misses = cache.filter { $0.reasons != nil }
+        var lines = ["Cache: \(cache.count - misses.count) of \(cache.count) step\(cache.count == 1 ? "" : "s") reused"]
+        let explained = misses.filter { $0.reasons?.first != Self.firstBuild }
+        if explained.isEmpty && !misses.isEmpty {
+            lines[0] += " (no earlier build of this target to compare with)"
+            return lines
+        }
+        for miss in explained {
+            lines.append("  #\(miss.number) \(miss.step): miss — \(miss.reasons?.first ?? "not cached")")
+        }
+        return lines
+    }
+
+    /// The reason of a miss that has nothing to be compared with.
+    public static let firstBuild = "no earlier build of this step"
+
+    /// `--explain-cache`: every cacheable step, hit or miss, with all the differences of a miss.
+    public func renderCacheExplanation() -> String {
+        var lines = ["Cache explanation (compared with the previous build of this target):"]
+        for outcome in cache {
+            guard let reasons = outcome.reasons else {
+                lines.append("#\(outcome.number) \(outcome.step): hit")
+                continue
+            }
+            lines.append("#\(outcome.number) \(outcome.step): miss")
+            let shown = reasons.prefix(20)
+            for reason in shown { lines.append("    \(reason)") }
+            if reasons.count > shown.count { lines.append("    … and \(reasons.count - shown.count) more differences") }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -17,9 +17,8 @@ struct CopyEngine {
         var gid: UInt32
     }
 
-    let sourceRoot: String
-    /// Context files to treat as absent (`.dockerignore`).
-    let ignored: PathPatternMatcher?
+    /// The tree copied from.
+    let sourceTree: CopySource
     /// Whether the source is a build context (owners become root).
     let resetsOwners: Bool
     let rootfs: String
@@ -33,8 +32,7 @@ struct CopyEngine {
     }
 
     init(sourceRoot: String, ignored: PathPatternMatcher?, resetsOwners: Bool, rootfs: String, owner: Owner?, mode: FileModeChange?) {
-        self.sourceRoot = sourceRoot
-        self.ignored = ignored
+        self.sourceTree = CopySource(root: sourceRoot, ignored: ignored)
         self.resetsOwners = resetsOwners
         self.rootfs = rootfs
         self.owner = owner
@@ -43,89 +41,18 @@ struct CopyEngine {
 
     mutating func copy(_ action: CopyAction) throws {
         let excludes = action.excludePatterns.isEmpty ? nil : try PathPatternMatcher(action.excludePatterns)
-        var matches: [(relative: String, wildcard: Bool)] = []
-        for source in action.sources {
-            let cleaned = Self.clean(source)
-            if GlobPattern.hasMetacharacters(cleaned) {
-                let found = try expand(cleaned)
-                if found.isEmpty && !action.allowEmptyWildcard {
-                    throw CopyError("no source files were specified: \(source) matched nothing")
-                }
-                matches += found.map { ($0, true) }
-            } else {
-                guard exists(cleaned) else { throw CopyError.notFound(source, ignored: isIgnored(cleaned)) }
-                matches.append((cleaned, false))
-            }
-        }
+        let matches = try sourceTree.matches(of: action)
         let destinationIsDirectory = action.destination.hasSuffix("/") || matches.count > 1
         for match in matches {
-            try copyMatch(match.relative, action: action, destinationIsDirectory: destinationIsDirectory, excludes: excludes)
+            try copyMatch(match, action: action, destinationIsDirectory: destinationIsDirectory, excludes: excludes)
         }
-    }
-
-    // MARK: Sources
-
-    /// `path` relative to the source root, cleaned (`./a/../b/` → `b`; the root itself is `.`).
-    static func clean(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." {
-                _ = parts.popLast()
-            } else {
-                parts.append(part)
-            }
-        }
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
-    }
-
-    private func hostPath(_ relative: String) -> String {
-        relative == "." ? sourceRoot : sourceRoot + "/" + relative
-    }
-
-    private func isIgnored(_ relative: String) -> Bool {
-        guard relative != ".", let ignored else { return false }
-        return (try? ignored.matches(relative)) ?? false
-    }
-
-    private func exists(_ relative: String) -> Bool {
-        if isIgnored(relative) { return false }
-        guard let resolved = try? RootedPath.resolve(relative, in: sourceRoot) else { return false }
-        var info = stat()
-        return lstat(resolved, &info) == 0
-    }
-
-    /// The paths matching a wildcard source, in lexical order (Go's `filepath.Glob` over the source root).
-    private func expand(_ pattern: String) throws -> [String] {
-        var current = ["."]
-        for component in pattern.split(separator: "/").map(String.init) {
-            var next: [String] = []
-            for directory in current {
-                let base = directory == "." ? "" : directory + "/"
-                if !GlobPattern.hasMetacharacters(component) {
-                    if exists(base + component) { next.append(base + component) }
-                    continue
-                }
-                let glob = GlobPattern(component)
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: hostPath(directory))) ?? []
-                for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                    do {
-                        if try glob.matches(name), !isIgnored(base + name) { next.append(base + name) }
-                    } catch {
-                        throw CopyError("syntax error in pattern \(pattern)")
-                    }
-                }
-            }
-            current = next
-        }
-        return current
     }
 
     // MARK: Destinations
 
     private mutating func copyMatch(_ relative: String, action: CopyAction, destinationIsDirectory: Bool, excludes: PathPatternMatcher?) throws {
         // A symlink named as the source is followed (docker copies what it points to).
-        let source = action.followSymlinks ? try RootedPath.resolve(relative, in: sourceRoot) : hostPath(relative)
+        let source = try sourceTree.matchPath(relative, followSymlinks: action.followSymlinks)
         var info = stat()
         guard lstat(source, &info) == 0 else { throw CopyError.notFound(relative, ignored: false) }
         let isDirectory = info.st_mode & S_IFMT == S_IFDIR
@@ -197,10 +124,7 @@ struct CopyEngine {
             for name in names {
                 let childRelative = relative.isEmpty ? name : relative + "/" + name
                 let excludeRelative = excludeBase.isEmpty ? name : excludeBase + "/" + name
-                if isIgnored(childRelative) && (ignored.map { (try? $0.excludesWholeDirectory(childRelative)) ?? false } ?? false) { continue }
-                if let excludes, (try? excludes.matches(excludeRelative)) == true, (try? excludes.excludesWholeDirectory(excludeRelative)) == true {
-                    continue
-                }
+                if sourceTree.skipsDirectory(childRelative, excludeRelative: excludeRelative, excludes: excludes) { continue }
                 try copyTree(from: source + "/" + name, relative: childRelative, excludeBase: excludeRelative, to: target + "/" + name, excludes: excludes, isTop: false)
             }
             // An existing destination directory keeps its own owner and mode (BuildKit does not overwrite
@@ -208,10 +132,7 @@ struct CopyEngine {
             if created || !isTop { try finish(target, info: info, owner: owner, permissions: permissions, isSymlink: false) }
             return
         }
-        if !isTop {
-            if isIgnored(relative) { return }
-            if let excludes, (try? excludes.matches(excludeBase)) == true { return }
-        }
+        if !isTop, sourceTree.skipsFile(relative, excludeRelative: excludeBase, excludes: excludes) { return }
         if targetExists {
             guard existing.st_mode & S_IFMT != S_IFDIR else { throw CopyError("cannot copy \(relative.isEmpty ? "file" : relative) onto directory \(display(target))") }
             guard unlink(target) == 0 else { throw CopyError.system("replace", display(target)) }
@@ -313,7 +234,7 @@ struct CopyError: Error, CustomStringConvertible {
 
     static func notFound(_ source: String, ignored: Bool) -> CopyError {
         let hint = ignored ? " (it is excluded by .dockerignore)" : ""
-        return CopyError("\"/\(CopyEngine.clean(source) == "." ? "" : CopyEngine.clean(source))\": not found\(hint)")
+        return CopyError("\"/\(CopySource.clean(source) == "." ? "" : CopySource.clean(source))\": not found\(hint)")
     }
 
     static func system(_ call: String, _ path: String) -> CopyError {

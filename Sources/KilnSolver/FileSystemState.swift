@@ -29,6 +29,8 @@ public struct FileSystemState: Sendable {
     public var directory: String?
     /// Files of `directory` to treat as absent (`.dockerignore`).
     public var excludes: PathPatternMatcher?
+    /// For a base image: `reference@manifest-digest`, what the reference resolved to.
+    public var resolvedImage: String?
 
     public init(layers: [StateLayer] = [], layerSlots: [Bool] = []) {
         self.layers = layers
@@ -49,6 +51,15 @@ public struct FileSystemState: Sendable {
 
     /// The sum of the layers' uncompressed sizes (what `docker images` calls the size).
     public var size: Int64 { layers.reduce(0) { $0 + $1.uncompressedSize } }
+
+    /// What the cache knows this state by: the chain of its layers' diffIDs (equal chains are equal
+    /// filesystems), or `directory` for a directory source, whose files a step's key covers one by one.
+    var cacheIdentity: String {
+        if directory != nil { return "directory" }
+        var chain = "scratch"
+        for layer in layers { chain = Digest.sha256(of: chain + " " + layer.diffID.description).description }
+        return chain
+    }
 
     /// This state with one more step on top (`layer` nil when the step changed nothing).
     func adding(_ layer: StateLayer?) -> FileSystemState {

@@ -9,6 +9,10 @@ public enum ProgressEvent: Sendable {
     case output(VertexID, [UInt8])
     /// A progress message of a step (pulling, unpacking).
     case status(VertexID, String)
+    /// A step's result came from the cache; it did not run.
+    case cached(VertexID)
+    /// A step was not in the cache: why, most telling difference first.
+    case cacheMiss(VertexID, reasons: [String])
     /// A step finished; `layerSize` is the uncompressed size of the layer it added (nil for none).
     case finished(VertexID, duration: TimeInterval, layerSize: Int64?)
     /// A step failed.

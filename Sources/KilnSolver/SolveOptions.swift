@@ -22,6 +22,8 @@ public struct SolveOptions: Sendable {
     public var compression: CompressionFormat = .gzip
     /// Clamp file times in new layers to this epoch (`SOURCE_DATE_EPOCH`).
     public var sourceDateEpoch: Int64?
+    /// How steps use the build cache.
+    public var cache = CacheOptions()
 
     public init() {}
 }

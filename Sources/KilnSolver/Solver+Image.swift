@@ -10,6 +10,7 @@ extension Solver {
         let image = try await BaseImages(store: store, registry: registry, alwaysPull: options.alwaysPull)
             .image(source.reference, platform: source.platform) { message in progress(.status(vertex.id, message)) }
         var state = FileSystemState()
+        state.resolvedImage = "\(source.reference)@\(image.manifestDescriptor.digest)"
         for layer in image.manifest.layers {
             if !snapshots.exists(try store.layerInfo(layer.digest).diffID) { progress(.status(vertex.id, "unpacking \(layer.digest)")) }
             let diffID = try snapshots.prepare(layer: layer)

@@ -32,7 +32,11 @@ public struct Solver: Sendable {
         let results = VertexResults()
         let limiter = StepLimiter(options.jobs)
         let session = BuildSession()
-        defer { session.finish(snapshots: snapshots) }
+        let cache = BuildCache(store: store, options: options.cache)
+        defer {
+            cache.finish()
+            session.finish(snapshots: snapshots)
+        }
         let failure = FirstFailure()
         await withThrowingTaskGroup(of: Void.self) { group in
             for id in order {
@@ -48,7 +52,7 @@ public struct Solver: Sendable {
                             }
                         }
                         try Task.checkCancellation()
-                        let state = try await run(vertex, inputs: inputs, limiter: limiter, session: session)
+                        let state = try await run(vertex, inputs: inputs, graph: graph, limiter: limiter, session: session, cache: cache)
                         await results.finish(id, with: .success(state))
                     } catch {
                         await results.finish(id, with: .failure(error))
@@ -74,7 +78,9 @@ public struct Solver: Sendable {
         return states
     }
 
-    private func run(_ vertex: Vertex, inputs: [FileSystemState], limiter: StepLimiter, session: BuildSession) async throws -> FileSystemState {
+    private func run(
+        _ vertex: Vertex, inputs: [FileSystemState], graph: BuildGraph, limiter: StepLimiter, session: BuildSession, cache: BuildCache
+    ) async throws -> FileSystemState {
         let started = Date()
         progress(.started(vertex.id, name: vertex.name))
         do {
@@ -89,12 +95,18 @@ public struct Solver: Sendable {
                 }
                 state = FileSystemState(directory: directory, excludes: try PathPatternMatcher(source.excludePatterns))
             case .exec(let exec):
-                await limiter.acquire()
-                defer { Task { await limiter.release() } }
-                state = try await runExec(exec, vertex: vertex, inputs: inputs, session: session)
+                let base = inputs.first ?? .empty
+                state = try await cached(vertex, inputs: inputs, base: base, graph: graph, session: session, cache: cache) {
+                    await limiter.acquire()
+                    defer { Task { await limiter.release() } }
+                    return try await runExec(exec, vertex: vertex, inputs: inputs, session: session)
+                }
                 layerSize = state.layerSlots.last == true ? state.layers.last?.uncompressedSize : nil
             case .file(let file):
-                state = try await runFile(file, vertex: vertex, inputs: inputs, session: session)
+                let base = file.base.map { inputs[$0] } ?? .empty
+                state = try await cached(vertex, inputs: inputs, base: base, graph: graph, session: session, cache: cache) {
+                    try await runFile(file, vertex: vertex, inputs: inputs, session: session)
+                }
                 layerSize = state.layerSlots.last == true ? state.layers.last?.uncompressedSize : nil
             case .merge:
                 var merged = FileSystemState()

@@ -89,3 +89,42 @@ public struct CacheMountStore: Sendable {
         guard rename(staging, path) == 0 else { throw StoreError.system("rename", staging) }
     }
 }
+
+extension CacheMountStore {
+    /// A `RUN --mount=type=cache` directory as `kiln cache ls` shows it.
+    public struct Entry: Sendable {
+        public var id: String
+        public var path: String
+        public var size: Int64
+        public var lastUsed: Date
+    }
+
+    /// Every cache mount with its size on disk and last use.
+    public func entries() -> [Entry] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.sorted().compactMap { name in
+            let base = directory + "/" + name
+            guard let id = try? FileSystem.read(base + "/id") else { return nil }
+            var lastUsed = Date.distantPast
+            var info = stat()
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where file.hasSuffix(".lock") {
+                if stat(base + "/" + file, &info) == 0 {
+                    lastUsed = max(lastUsed, Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)))
+                }
+            }
+            return Entry(id: String(decoding: id, as: UTF8.self), path: base, size: FileSystem.diskUsage(base), lastUsed: lastUsed)
+        }
+    }
+
+    /// Removes a cache mount unless a build is using it; returns whether it was removed.
+    public func remove(_ entry: Entry) throws -> Bool {
+        var held: [HeldFileLock] = []
+        defer { for lock in held { lock.release() } }
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: entry.path)) ?? [] where file.hasSuffix(".lock") && file != "create.lock" {
+            guard let lock = try HeldFileLock(path: entry.path + "/" + file, shared: false) else { return false }
+            held.append(lock)
+        }
+        try FileSystem.remove(entry.path)
+        return true
+    }
+}

@@ -74,4 +74,20 @@ enum FileSystem {
             throw StoreError(.io, "cannot remove \(path)", cause: error)
         }
     }
+
+    /// Bytes a tree occupies on disk (allocated blocks; hardlinked files once; symlinks not followed).
+    static func diskUsage(_ path: String) -> Int64 {
+        var total: Int64 = 0
+        var seen = Set<[UInt64]>()
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return 0 }
+        total += Int64(info.st_blocks) * 512
+        guard info.st_mode & S_IFMT == S_IFDIR, let walker = FileManager.default.enumerator(atPath: path) else { return total }
+        while let relative = walker.nextObject() as? String {
+            guard lstat(path + "/" + relative, &info) == 0 else { continue }
+            if info.st_nlink > 1 && info.st_mode & S_IFMT != S_IFDIR && !seen.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted { continue }
+            total += Int64(info.st_blocks) * 512
+        }
+        return total
+    }
 }

@@ -48,6 +48,7 @@ extension LayoutStore {
             let name = descriptor.annotations?[Descriptor.refNameAnnotation] ?? descriptor.digest.description
             referenced.formUnion(checkImage(descriptor, name: name, corrupt: corrupt, into: &report))
         }
+        referenced.formUnion(CacheRecordStore(store: self).referencedLayers().blobs)
         for digest in try allBlobs() where !referenced.contains(digest) && !corrupt.contains(digest) {
             report.garbage.append("unreferenced blob \(digest)")
         }
@@ -110,7 +111,9 @@ extension LayoutStore {
     @discardableResult
     public func collectGarbage(keeping extra: Set<Digest> = []) throws -> (removed: [String], bytes: Int64) {
         try FileLock.withLock(at: layout.indexLock) {
-            var keep = extra
+            // Layers of build cache records stay until `kiln cache prune` drops the records.
+            let cached = CacheRecordStore(store: self).referencedLayers()
+            var keep = extra.union(cached.blobs)
             for descriptor in try index().manifests {
                 keep.formUnion((try? reachableBlobs(from: descriptor)) ?? [descriptor.digest])
             }
@@ -131,7 +134,7 @@ extension LayoutStore {
                 try FileSystem.remove(path)
                 removed.append("interrupted write ingest/\(name)")
             }
-            let usedSnapshots = Set(try index().manifests.flatMap { descriptor -> [String] in
+            let usedSnapshots = cached.diffIDs.union(try index().manifests.flatMap { descriptor -> [String] in
                 guard let image = try? image(descriptor: descriptor) else { return [] }
                 return image.config.rootfs.diffIDs.map(\.encoded)
             })

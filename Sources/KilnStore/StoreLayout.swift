@@ -2,7 +2,8 @@ import Foundation
 import KilnOCI
 
 /// Where things live under a store root: an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/`)
-/// plus kiln's own `ingest/` (blobs being written), `snapshots/` (unpacked layers) and `locks/`.
+/// plus kiln's own `ingest/` (blobs being written), `snapshots/` (unpacked layers), `cache/` (build cache
+/// records, the stat cache, earlier builds for miss explanations) and `locks/`.
 public struct StoreLayout: Sendable {
     public let root: String
 
@@ -26,6 +27,9 @@ public struct StoreLayout: Sendable {
     public var snapshotsDirectory: String { root + "/snapshots" }
     public var locksDirectory: String { root + "/locks" }
     public var indexLock: String { locksDirectory + "/index.lock" }
+    public var cacheRecordsDirectory: String { root + "/cache/records" }
+    public var statCacheFile: String { root + "/cache/stat-cache" }
+    public var buildHistoryDirectory: String { root + "/cache/builds" }
 
     public func blobPath(_ digest: Digest) -> String { root + "/blobs/\(digest.algorithm)/\(digest.encoded)" }
     public func snapshotPath(_ diffID: Digest) -> String { snapshotsDirectory + "/\(diffID.encoded)" }

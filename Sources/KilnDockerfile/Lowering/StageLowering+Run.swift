@@ -55,7 +55,8 @@ extension StageLowering {
             user: config.config.user ?? "", mounts: mounts, network: NetworkMode(rawValue: run.network) ?? .default,
             security: SecurityMode(rawValue: run.security) ?? .sandbox, inlineFiles: inlineFiles)
         let shown = instruction.code
-        root = graph.add(.exec(exec), inputs: inputs, name: vertexName(shown), sourceRanges: [instruction.range])
+        root = graph.add(
+            .exec(exec), inputs: inputs, name: vertexName(shown), sourceRanges: [instruction.range], buildArguments: declaredArgs.map(\.0))
         var argsPrefix = ""
         if !declaredArgs.isEmpty {
             argsPrefix = "|\(declaredArgs.count) " + declaredArgs.map { "\($0.0)=\($0.1)" }.joined(separator: " ") + " "
