@@ -45,6 +45,13 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Do not cache the given stages", valueName: "stage"))
     var noCacheFilter: [String] = []
 
+    @Option(name: .customLong("cache-from"), help: ArgumentHelp("Import build cache: type=local,src=DIR | type=registry,ref=REF | REF", valueName: "source"))
+    var cacheFrom: [String] = []
+
+    @Option(name: .customLong("cache-to"), help: ArgumentHelp(
+        "Export build cache: type=local,dest=DIR | type=registry,ref=REF [,mode=min|max] [,cache-mounts=true]", valueName: "destination"))
+    var cacheTo: [String] = []
+
     @Flag(name: .customLong("explain-cache"), help: "After the build, compare every step with the previous build of this target")
     var explainCache = false
 
@@ -96,6 +103,8 @@ struct BuildCommand: AsyncParsableCommand {
             throw ValidationError("invalid progress mode \(progress): use auto, tty, plain, quiet or rawjson")
         }
         let outputs = try outputFlags()
+        let cacheImports = try cacheFrom.map { try CacheFlag.parse($0, export: false) }
+        let cacheExports = try cacheTo.map { try CacheFlag.parse($0, export: true) }
         let tags = try tag.map { try ArgumentValue.reference($0) }
         let buildContext = try BuildContextDirectory(argument: context, dockerfile: file)
         defer { buildContext.cleanUp() }
@@ -129,7 +138,8 @@ struct BuildCommand: AsyncParsableCommand {
         do {
             let result = try await SignalCancellation.run { [self] in
                 try await build(plan: plan, input: input, renderer: renderer, store: store, runtime: runtime, client: client,
-                                contextDirectory: buildContext.directory, progressMode: quiet ? .quiet : progressMode, tags: tags, outputs: outputs, started: started)
+                                contextDirectory: buildContext.directory, progressMode: quiet ? .quiet : progressMode, tags: tags, outputs: outputs,
+                                caches: (cacheImports, cacheExports), started: started)
             }
             try? await client.shutdown()
             if quiet { print(result) }
@@ -156,7 +166,7 @@ struct BuildCommand: AsyncParsableCommand {
     private func build(
         plan: BuildPlan, input: DockerfileInput, renderer: DiagnosticRenderer, store: LayoutStore, runtime: OCIRuntime,
         client: RegistryClient, contextDirectory: String, progressMode: BuildProgress.Mode, tags: [ImageReference],
-        outputs: [OutputFlag], started: Date
+        outputs: [OutputFlag], caches: (imports: [CacheFlag], exports: [CacheFlag]), started: Date
     ) async throws -> String {
         let printer = BuildProgress(mode: progressMode)
         let bases = BaseImages(store: store, registry: client, alwaysPull: pull)
@@ -206,6 +216,16 @@ struct BuildCommand: AsyncParsableCommand {
         if let jobs { options.jobs = jobs }
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap({ Int64($0) }) { options.sourceDateEpoch = epoch }
         options.cache = cacheOptions(plan: plan, lowered: lowered)
+        let exchange = CacheExchange(store: store, registry: client)
+        for source in caches.imports {
+            // As in BuildKit, a cache that cannot be imported only costs time: the build goes on without it.
+            do {
+                let summary = try await exchange.importCache(from: source.location)
+                if progressMode != .quiet { printError("#0 importing cache \(source.location.text): \(summary.records) records, \(summary.cacheMounts) cache mounts") }
+            } catch {
+                printError("warning: cannot import cache \(source.location.text): \(error)")
+            }
+        }
         let executor = ContainerExecutor(runtime: runtime, store: store)
         await executor.sweepAbandoned()
         let solver = Solver(store: store, executor: executor, registry: client, options: options) { printer.handle($0) }
@@ -224,6 +244,17 @@ struct BuildCommand: AsyncParsableCommand {
         for output in outputs {
             try await export(image, state: targetState, output: output, store: store, client: client, tags: tags, quietly: progressMode == .quiet)
         }
+        for destination in caches.exports {
+            let keys = cacheKeys(lowered: lowered, states: states, allSteps: destination.exportsAllSteps)
+            do {
+                let summary = try await exchange.export(keys: keys, includesCacheMounts: destination.includesCacheMounts, to: destination.location)
+                if progressMode != .quiet {
+                    printError("#0 exported cache to \(destination.location.text): \(summary.records) records, \(summary.layers) layers, \(summary.cacheMounts) cache mounts")
+                }
+            } catch {
+                throw CommandFailure("cannot export cache to \(destination.location.text): \(error)")
+            }
+        }
         if let iidfile { try image.id.description.write(toFile: iidfile, atomically: true, encoding: .utf8) }
         if let metadataFile {
             let metadata: [String: Any] = [
@@ -241,6 +272,27 @@ struct BuildCommand: AsyncParsableCommand {
             if explainCache { print(summary.renderCacheExplanation()) }
         }
         return image.id.description
+    }
+
+    /// The cache keys an export carries: every solved step (`mode=max`), or the steps whose layers make
+    /// up the image (`mode=min`: from the target back along each step's base filesystem).
+    private func cacheKeys(lowered: LoweredBuild, states: [VertexID: FileSystemState], allSteps: Bool) -> [Digest] {
+        if allSteps { return states.keys.sorted().compactMap { states[$0]?.cacheKey } }
+        var keys: [Digest] = []
+        var pending = lowered.target.root.map { [$0] } ?? []
+        var visited = Set<VertexID>()
+        while let id = pending.popLast() {
+            guard visited.insert(id).inserted else { continue }
+            let vertex = lowered.graph[id]
+            if let key = states[id]?.cacheKey { keys.append(key) }
+            switch vertex.op {
+            case .exec: pending += vertex.inputs.prefix(1)
+            case .file(let file): pending += file.base.map { [vertex.inputs[$0]] } ?? []
+            case .merge: pending += vertex.inputs
+            default: break
+            }
+        }
+        return keys.reversed()
     }
 
     /// `--no-cache`, `--no-cache-filter` (every step of the named stages runs) and what names this build
@@ -347,6 +399,16 @@ struct BuildCommand: AsyncParsableCommand {
         return BuildSummary(
             stages: stages, imageID: image.id.description, tags: tags.map(\.familiarDescription), compressedSize: compressed,
             totalDuration: Date().timeIntervalSince(started))
+    }
+}
+
+extension CacheLocation {
+    /// How flags and messages name it.
+    var text: String {
+        switch self {
+        case .local(let path): return "type=local,\(path)"
+        case .registry(let reference): return reference.familiarDescription
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnSolver
 
 /// `--secret id=ID[,src=PATH|,env=VAR]` (also `type=file|env`): the secrets RUN steps may mount.
 enum SecretFlag {
@@ -66,6 +67,43 @@ struct OutputFlag: Equatable {
         output.push = fields["push"] == "true"
         if kind != .image && output.destination == nil { throw ValidationError("--output \(value): dest=… is required for type=\(kind.rawValue)") }
         return output
+    }
+}
+
+/// `--cache-to`/`--cache-from`: `type=local,dest=DIR|src=DIR`, `type=registry,ref=REF`, or a bare `REF`;
+/// `mode=min|max` and kiln's `cache-mounts=true` for exports.
+struct CacheFlag: Equatable {
+    var location: CacheLocation
+    /// Export every step's record (`max`), or only those of the image's own layers (`min`, the default).
+    var exportsAllSteps = false
+    /// Also export `RUN --mount=type=cache` contents.
+    var includesCacheMounts = false
+
+    static func parse(_ value: String, export: Bool) throws -> CacheFlag {
+        let flag = export ? "--cache-to" : "--cache-from"
+        guard value.contains("=") else { return CacheFlag(location: .registry(try ArgumentValue.reference(value))) }
+        let fields = try KeyValueList.parse(value, flag: flag)
+        let location: CacheLocation
+        switch fields["type"] ?? "registry" {
+        case "local":
+            guard let path = fields[export ? "dest" : "src"] else { throw ValidationError("\(flag) \(value): \(export ? "dest" : "src")=DIR is required for type=local") }
+            location = .local(path)
+        case "registry":
+            guard let ref = fields["ref"] else { throw ValidationError("\(flag) \(value): ref=… is required for type=registry") }
+            location = .registry(try ArgumentValue.reference(ref))
+        case "inline":
+            throw ValidationError("\(flag) \(value): inline cache is not supported; use type=registry,ref=… or type=local")
+        case let other:
+            throw ValidationError("\(flag) \(value): unknown cache type \(other); use local or registry")
+        }
+        var cache = CacheFlag(location: location)
+        switch fields["mode"] ?? "min" {
+        case "min": break
+        case "max": cache.exportsAllSteps = true
+        case let other: throw ValidationError("\(flag) \(value): invalid mode \(other); use min or max")
+        }
+        cache.includesCacheMounts = fields["cache-mounts"] == "true"
+        return cache
     }
 }
 

@@ -13,22 +13,33 @@ extension RegistryClient {
         _ image: StoredImage, to reference: ImageReference, from store: LayoutStore,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws -> Digest {
-        try await forEachBlob([image.manifest.config] + image.manifest.layers) { blob in
+        try await pushManifest(image.manifestDescriptor, blobs: [image.manifest.config] + image.manifest.layers, to: reference, from: store, progress: progress)
+    }
+
+    /// Pushes any manifest kept in `store` (an image, a build cache): `blobs` the registry lacks, then the
+    /// manifest itself, under the reference's tag (or its digest).
+    /// - Returns: the digest of the pushed manifest.
+    @discardableResult
+    public func pushManifest(
+        _ manifest: Descriptor, blobs: [Descriptor], to reference: ImageReference, from store: LayoutStore,
+        progress: (@Sendable (TransferEvent) -> Void)? = nil
+    ) async throws -> Digest {
+        try await forEachBlob(blobs) { blob in
             try await self.pushBlob(blob, to: reference, from: store, progress: progress)
         }
-        let bytes = try store.readBlob(image.manifestDescriptor.digest)
-        let target = reference.tag ?? image.manifestDescriptor.digest.description
+        let bytes = try store.readBlob(manifest.digest)
+        let target = reference.tag ?? manifest.digest.description
         let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/manifests/\(target)"
         try await withRetries {
             let response = try await send(
                 .PUT, url, domain: reference.domain, scope: "repository:\(reference.path):pull,push",
-                headers: ["Content-Type": image.manifestDescriptor.mediaType.rawValue], body: .bytes(bytes))
+                headers: ["Content-Type": manifest.mediaType.rawValue], body: .bytes(bytes))
             let body = try await response.body.collect(upTo: 1 << 20)
             guard response.status.code == 201 || response.status.code == 200 else {
                 throw pushError(response.status.code, body: body, reference: reference, what: "manifest")
             }
         }
-        return image.manifestDescriptor.digest
+        return manifest.digest
     }
 
     /// Uploads one blob unless the registry has it; tries a cross-repository mount from `mountFrom` first.

@@ -29,6 +29,8 @@ public struct FileSystemState: Sendable {
     public var directory: String?
     /// Files of `directory` to treat as absent (`.dockerignore`).
     public var excludes: PathPatternMatcher?
+    /// The cache key of the step that produced this state (RUN and file steps).
+    public var cacheKey: Digest?
     /// For a base image: `reference@manifest-digest`, what the reference resolved to.
     public var resolvedImage: String?
 

@@ -13,14 +13,16 @@ extension Solver {
         let settings = "\(options.compression) \(options.sourceDateEpoch.map(String.init) ?? "-")"
         let fingerprint = try cache.fingerprint(of: vertex, inputs: inputs, graph: graph, settings: settings)
         if cache.allowsLookup(of: vertex.id), let record = cache.records.record(for: fingerprint.key),
-           let state = try? restore(record, on: base, session: session) {
+           var state = try? restore(record, on: base, session: session) {
+            state.cacheKey = fingerprint.key
             cache.records.touch(fingerprint.key)
             cache.remember(fingerprint)
             progress(.cached(vertex.id))
             return state
         }
         progress(.cacheMiss(vertex.id, reasons: cache.missReasons(fingerprint, vertex: vertex)))
-        let state = try await run()
+        var state = try await run()
+        state.cacheKey = fingerprint.key
         let layer = state.layerSlots.last == true ? state.layers.last : nil
         try cache.records.save(CacheRecord(
             key: fingerprint.key, layer: layer?.descriptor, diffID: layer?.diffID, uncompressedSize: layer?.uncompressedSize ?? 0,

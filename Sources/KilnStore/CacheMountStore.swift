@@ -128,3 +128,35 @@ extension CacheMountStore {
         return true
     }
 }
+
+extension CacheMountStore {
+    /// The directory of cache mount `id` as builds last left it (its first instance), if it exists.
+    public func contents(of id: String) -> String? {
+        let path = directory + "/" + Digest.sha256(of: Array(id.utf8)).encoded + "/0"
+        return FileSystem.exists(path) ? path : nil
+    }
+
+    /// Creates cache mount `id` filled by `fill` (given an empty directory), unless it exists already: an
+    /// imported cache never overwrites the local one. Returns whether it was created.
+    @discardableResult
+    public func create(_ id: String, fill: (String) throws -> Void) throws -> Bool {
+        let base = directory + "/" + Digest.sha256(of: Array(id.utf8)).encoded
+        try FileSystem.createDirectory(base)
+        try FileSystem.writeAtomically(Array(id.utf8), to: base + "/id")
+        return try FileLock.withLock(at: base + "/create.lock") {
+            let path = base + "/0"
+            guard !FileSystem.exists(path) else { return false }
+            let staging = path + ".staging"
+            try FileSystem.remove(staging)
+            try FileSystem.createDirectory(staging)
+            do {
+                try fill(staging)
+            } catch {
+                try? FileSystem.remove(staging)
+                throw error
+            }
+            guard rename(staging, path) == 0 else { throw StoreError.system("rename", staging) }
+            return true
+        }
+    }
+}

@@ -172,4 +172,72 @@ struct BuildCacheTests {
         #expect(try sandbox.kiln(["cache", "prune", "--keep-storage", "1GB"]).output.contains("Total:"))
         #expect(try sandbox.kiln(["cache", "du"]).output.contains("Records:\t7"))
     }
+
+    @Test("a fresh store with --cache-from type=registry re-executes nothing", .enabled(if: LoopbackRegistry.isAvailable, "needs docker-registry"))
+    func registryCache() throws {
+        let registry = try LoopbackRegistry()
+        let sandbox = try BuildSandbox("cache-registry-a")
+        try sandbox.write(Self.files)
+        let reference = "\(registry.host)/cache/app:buildcache"
+        let exported = try sandbox.build(["-t", "app", "--cache-to", "type=registry,ref=\(reference),mode=max"])
+        try #require(exported.status == 0, "\(exported.errors)")
+        #expect(exported.errors.contains("exported cache to \(reference): 7 records"))
+
+        // Another machine with the same base image (each sandbox makes its own busybox, with new file times).
+        let fresh = try BuildSandbox("cache-registry-b")
+        try fresh.write(Self.files)
+        let archive = sandbox.scratch.path + "/busybox.tar"
+        try #require(try sandbox.kiln(["save", "-o", archive, "busybox:1"]).status == 0)
+        try #require(try fresh.kiln(["load", "-i", archive]).status == 0)
+        let result = try fresh.build(["-t", "app", "--cache-from", "type=registry,ref=\(reference)"])
+        try #require(result.status == 0, "\(result.errors)")
+        let log = CacheLog(result.errors)
+        #expect(log.misses.isEmpty, "\(log.misses)")
+        #expect(log.cached.count == 7)
+        #expect(log.output.isEmpty)
+        #expect(try fresh.run("app", "cat /app/program").output.contains("int main()"))
+
+        // mode=min carries only the image's own steps; a missing cache is a warning, not a failure.
+        let minimal = try sandbox.build(["-t", "app", "--cache-to", "type=registry,ref=\(registry.host)/cache/app:min"])
+        #expect(minimal.errors.contains("exported cache to \(registry.host)/cache/app:min: 2 records"))
+        let missing = try fresh.build(["-t", "app", "--cache-from", "\(registry.host)/cache/none:latest"])
+        #expect(missing.status == 0)
+        #expect(missing.errors.contains("warning: cannot import cache"))
+    }
+
+    @Test("RUN --mount=type=cache contents exported with cache-mounts=true are warm in another store")
+    func cacheMountExport() throws {
+        let files = [
+            "Dockerfile": """
+                FROM busybox:1
+                RUN --mount=type=cache,id=packages,target=/var/cache/pkg \\
+                    if [ -f /var/cache/pkg/downloaded ]; then echo cache-was-warm; else echo cache-was-cold; echo x > /var/cache/pkg/downloaded; fi
+                """,
+        ]
+        let first = try BuildSandbox("cache-mount-a")
+        try first.write(files)
+        let directory = first.scratch.path + "/exported-cache"
+        let exported = try first.build(["-t", "app", "--cache-to", "type=local,dest=\(directory),cache-mounts=true"])
+        try #require(exported.status == 0, "\(exported.errors)")
+        #expect(CacheLog(exported.errors).output == ["cache-was-cold"])
+        #expect(exported.errors.contains("1 cache mounts"))
+
+        let second = try BuildSandbox("cache-mount-b")
+        try second.write(files)
+        let warm = try second.build(["-t", "app", "--no-cache", "--cache-from", "type=local,src=\(directory)"])
+        try #require(warm.status == 0, "\(warm.errors)")
+        #expect(CacheLog(warm.errors).output == ["cache-was-warm"])
+        #expect(try second.kiln(["cache", "ls"]).output.contains("exec.cachemount"))
+    }
+
+    @Test("cache flags are checked before building", arguments: [
+        ["--cache-to", "type=inline"], ["--cache-to", "type=local"], ["--cache-from", "type=gha"], ["--cache-to", "type=local,dest=/x,mode=all"],
+    ])
+    func invalidFlags(_ flags: [String]) throws {
+        let sandbox = try BuildSandbox("cache-flags")
+        try sandbox.write(Self.files)
+        let result = try sandbox.build(flags)
+        #expect(result.status != 0)
+        #expect(result.errors.contains(flags[0]))
+    }
 }
