@@ -255,6 +255,7 @@ struct BuildCommand: AsyncParsableCommand {
                 throw CommandFailure("cannot export cache to \(destination.location.text): \(error)")
             }
         }
+        if printer.cacheOutcomes().contains(where: { $0.reasons != nil }) { collectCache(store: store, quietly: progressMode == .quiet) }
         if let iidfile { try image.id.description.write(toFile: iidfile, atomically: true, encoding: .utf8) }
         if let metadataFile {
             let metadata: [String: Any] = [
@@ -272,6 +273,21 @@ struct BuildCommand: AsyncParsableCommand {
             if explainCache { print(summary.renderCacheExplanation()) }
         }
         return image.id.description
+    }
+
+    /// Keeps the build cache within its limit after a build that added records: `KILN_CACHE_KEEP_STORAGE`
+    /// (a size, or `off`), by default a tenth of the file system the store is on, as BuildKit's default policy.
+    private func collectCache(store: LayoutStore, quietly: Bool) {
+        let setting = ProcessInfo.processInfo.environment["KILN_CACHE_KEEP_STORAGE"] ?? ""
+        if setting == "off" { return }
+        var limit = HumanUnits.size(setting)
+        if limit == nil {
+            var info = statvfs()
+            guard statvfs(store.layout.root, &info) == 0 else { return }
+            limit = Int64(info.f_blocks) * Int64(info.f_frsize) / 10
+        }
+        guard let limit, let (removed, bytes) = try? CachePruner(store: store).enforce(limit: limit), !removed.isEmpty else { return }
+        if !quietly { printError("#0 build cache over \(Formatting.size(limit)): removed \(removed.count) least recently used records (\(Formatting.size(bytes)))") }
     }
 
     /// The cache keys an export carries: every solved step (`mode=max`), or the steps whose layers make

@@ -31,8 +31,8 @@ public struct CachePruner: Sendable {
         self.store = store
     }
 
-    /// Every record and cache mount, most recently used first.
-    public func items() throws -> [CacheItem] {
+    /// Every record and (unless `recordsOnly`) cache mount, most recently used first.
+    public func items(recordsOnly: Bool = false) throws -> [CacheItem] {
         var imageBlobs = Set<Digest>()
         for descriptor in try store.index().manifests {
             imageBlobs.formUnion((try? store.reachableBlobs(from: descriptor)) ?? [])
@@ -51,21 +51,34 @@ public struct CachePruner: Sendable {
                 kind: .record, id: stored.record.key.encoded, description: stored.record.step, size: size, lastUsed: stored.lastUsed,
                 isShared: shared))
         }
-        for mount in CacheMountStore(layout: store.layout).entries() {
+        for mount in recordsOnly ? [] : CacheMountStore(layout: store.layout).entries() {
             items.append(CacheItem(kind: .cacheMount, id: mount.id, description: "type=cache id=\(mount.id)", size: mount.size, lastUsed: mount.lastUsed, isShared: false))
         }
         return items.sorted { $0.lastUsed > $1.lastUsed }
+    }
+
+    /// The automatic collection after a build: when the records (not counting layers images share) take more
+    /// than `limit` bytes, the least recently used go until the rest fits. Cache mounts are left alone.
+    @discardableResult
+    public func enforce(limit: Int64) throws -> (removed: [CacheItem], bytes: Int64) {
+        let records = try items(recordsOnly: true)
+        let total = records.filter { !$0.isShared }.reduce(Int64(0)) { $0 + $1.size }
+        guard total > limit else { return ([], 0) }
+        return try prune(keepStorage: limit, recordsOnly: true)
     }
 
     /// Removes cache items: with neither limit, all of them; `unusedFor` keeps those used more recently;
     /// `keepStorage` removes the least recently used until the rest (not counting what images share) fits.
     /// - Returns: the removed items and the bytes freed in the store.
     @discardableResult
-    public func prune(keepStorage: Int64? = nil, unusedFor: TimeInterval? = nil, now: Date = Date()) throws -> (removed: [CacheItem], bytes: Int64) {
-        var candidates = try items()
+    public func prune(
+        keepStorage: Int64? = nil, unusedFor: TimeInterval? = nil, recordsOnly: Bool = false, now: Date = Date()
+    ) throws -> (removed: [CacheItem], bytes: Int64) {
+        let all = try items(recordsOnly: recordsOnly)
+        var candidates = all
         if let unusedFor { candidates = candidates.filter { now.timeIntervalSince($0.lastUsed) >= unusedFor } }
         if let keepStorage {
-            var total = try items().filter { !$0.isShared }.reduce(Int64(0)) { $0 + $1.size }
+            var total = all.filter { !$0.isShared }.reduce(Int64(0)) { $0 + $1.size }
             var chosen: [CacheItem] = []
             for item in candidates.reversed() where total > keepStorage {
                 chosen.append(item)
