@@ -11,7 +11,7 @@ public enum ImageExporter {
     /// BuildKit's exporter does, so history and `rootfs.diff_ids` always agree.
     public static func finalConfig(_ config: ImageConfig, state: FileSystemState, created: Date, labels: [String: String] = [:]) throws -> ImageConfig {
         var result = config
-        let timestamp = ISO8601DateFormatter.string(from: created, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
+        let timestamp = Timestamp.rfc3339(created)
         var slots = state.layerSlots[...]
         for index in result.history.indices where result.history[index].emptyLayer != true {
             guard let produced = slots.popFirst() else {
