@@ -53,8 +53,9 @@ final class BuildCache: @unchecked Sendable {
         case .exec(let exec):
             for mount in exec.mounts where mount.kind == .bind || mount.kind == .cache {
                 guard let input = mount.input, input < inputs.count, let directory = inputs[input].directory else { continue }
-                // A bind mount shows the directory as it is, owners included.
-                let checksum = SourceChecksum(tree: CopySource(root: directory, ignored: nil), includesOwners: true, statCache: statCache)
+                // A bind mount shows the directory (less what .dockerignore leaves out) with its owners.
+                let checksum = SourceChecksum(
+                    tree: CopySource(root: directory, ignored: inputs[input].excludes), includesOwners: true, statCache: statCache)
                 sources["mount \(mount.target)"] = try checksum.entries(under: mount.source.isEmpty ? "/" : mount.source)
             }
         default:

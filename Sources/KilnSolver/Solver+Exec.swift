@@ -63,7 +63,7 @@ extension Solver {
             }
             mounts.append(MountRequest(target: file.path, kind: .bind(source: path, readOnly: true)))
         }
-        let execution = try await withViews(views.map(\.state)) { paths in
+        let execution = try await withMountViews(views.map(\.state), session: session) { paths in
             var resolved = mounts
             for (position, view) in views.enumerated() {
                 let path = paths[position]
@@ -89,6 +89,23 @@ extension Solver {
                 sourceRanges: vertex.sourceRanges, lastOutput: execution.lastOutput)
         }
         return base.adding(try commitLayer(execution, session: session))
+    }
+
+    /// Like `withViews`, but a directory with `.dockerignore` patterns is seen without what they leave out.
+    private func withMountViews<T>(_ states: [FileSystemState], session: BuildSession, _ body: ([String]) async throws -> T) async throws -> T {
+        guard let first = states.first else { return try await body([]) }
+        let rest = Array(states.dropFirst())
+        guard let directory = first.directory, let excludes = first.excludes, !excludes.patterns.isEmpty else {
+            return try await withViews([first]) { paths in
+                try await withMountViews(rest, session: session) { others in try await body(paths + others) }
+            }
+        }
+        let whiteouts = try makeScratchDirectory("ignore", session: session) + "/whiteouts"
+        try FileManager.default.createDirectory(atPath: whiteouts, withIntermediateDirectories: true)
+        try FilteredContext.writeWhiteouts(for: CopySource(root: directory, ignored: excludes), into: whiteouts)
+        return try await executor.withReadOnlyView(of: [whiteouts, directory]) { path in
+            try await withMountViews(rest, session: session) { others in try await body([path] + others) }
+        }
     }
 
     /// Mounts each layered state read-only (directories are used as they are) for the duration of `body`.

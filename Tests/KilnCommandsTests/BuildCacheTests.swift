@@ -240,4 +240,36 @@ struct BuildCacheTests {
         #expect(result.status != 0)
         #expect(result.errors.contains(flags[0]))
     }
+
+    @Test("a bind mount of the context hides what .dockerignore leaves out; changes to ignored files keep the cache")
+    func bindMountIgnoresExcludedFiles() throws {
+        let sandbox = try BuildSandbox("cache-bind-ignore")
+        try sandbox.write([
+            "Dockerfile": """
+                FROM busybox:1
+                RUN --mount=type=bind,target=/ctx \\
+                    test ! -e /ctx/secret.env && test ! -e /ctx/logs/a.log && test -e /ctx/logs/keep.log && \\
+                    test ! -e /ctx/build && echo "saw $(cat /ctx/app.txt)"
+                """,
+            ".dockerignore": "secret.env\nlogs/*.log\n!logs/keep.log\nbuild\n",
+            "app.txt": "v1",
+            "secret.env": "TOKEN=1",
+            "logs/a.log": "a",
+            "logs/keep.log": "k",
+            "build/out.o": "o",
+        ])
+        let first = try sandbox.build(["-t", "app"])
+        try #require(first.status == 0, "\(first.errors)")
+        #expect(CacheLog(first.errors).output == ["saw v1"])
+
+        try sandbox.write(["secret.env": "TOKEN=2", "logs/a.log": "changed", "build/new.o": "n"])
+        let ignored = try sandbox.build(["-t", "app"])
+        #expect(CacheLog(ignored.errors).cached.count == 1, "\(ignored.errors)")
+
+        try sandbox.write(["app.txt": "v2"])
+        let changed = try sandbox.build(["-t", "app"])
+        let log = CacheLog(changed.errors)
+        #expect(log.output == ["saw v2"])
+        #expect(log.misses.values.first == "app.txt content changed")
+    }
 }
