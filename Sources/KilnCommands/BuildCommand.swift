@@ -232,7 +232,10 @@ struct BuildCommand: AsyncParsableCommand {
         let states: [VertexID: FileSystemState]
         do {
             states = try await solver.solve(lowered.graph, roots: lowered.target.root.map { [$0] } ?? [])
-        } catch let error as SolveError {
+            printer.finish()
+        } catch {
+            printer.finish()
+            guard let error = error as? SolveError else { throw error }
             report(error, renderer: renderer)
             throw ExitCode(1)
         }

@@ -12,6 +12,8 @@ final class BuildProgress: @unchecked Sendable {
     }
 
     private let mode: Mode
+    /// The live view, when the mode is `tty` (or `auto` on a terminal).
+    private let live: LiveProgressView?
     private let lock = NSLock()
     private var started: [VertexID: Date] = [:]
     private var partialLines: [VertexID: [UInt8]] = [:]
@@ -20,8 +22,18 @@ final class BuildProgress: @unchecked Sendable {
     private var hits: Set<VertexID> = []
     private var misses: [VertexID: [String]] = [:]
 
-    init(mode: Mode) {
+    init(mode: Mode, isTerminal: Bool = isatty(2) == 1) {
         self.mode = mode
+        if mode == .tty || (mode == .auto && isTerminal) {
+            live = LiveProgressView { text in FileHandle.standardError.write(Data(text.utf8)) }
+        } else {
+            live = nil
+        }
+    }
+
+    /// Ends the live view (its final frame stays); call before printing anything else.
+    func finish() {
+        live?.finish()
     }
 
     func handle(_ event: ProgressEvent) {
@@ -29,7 +41,14 @@ final class BuildProgress: @unchecked Sendable {
             switch mode {
             case .quiet: record(event)
             case .rawjson: record(event); printJSON(event)
-            case .auto, .tty, .plain: record(event); printPlain(event)
+            case .auto, .tty, .plain:
+                record(event)
+                if let live {
+                    if case .started = event { live.start() }
+                    live.handle(event)
+                } else {
+                    printPlain(event)
+                }
             }
         }
     }
