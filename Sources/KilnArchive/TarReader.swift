@@ -16,6 +16,13 @@ public struct TarReader<Source: ByteSource> {
         self.source = source
     }
 
+    /// Reads whatever follows the archive's end (the rest of the last record, padding some writers add)
+    /// and returns the source: a digesting source then holds the digest of the whole stream.
+    public mutating func drain() throws -> Source {
+        while try !source.read(upTo: 1 << 16).isEmpty {}
+        return source
+    }
+
     /// The next entry, or nil at the end of the archive.
     public mutating func next() throws -> TarEntry? {
         guard !isAtEnd else { return nil }

@@ -11,15 +11,38 @@ extension Solver {
             .image(source.reference, platform: source.platform) { message in progress(.status(vertex.id, message)) }
         var state = FileSystemState()
         state.resolvedImage = "\(source.reference)@\(image.manifestDescriptor.digest)"
-        for layer in image.manifest.layers {
-            if !snapshots.exists(try store.layerInfo(layer.digest).diffID) { progress(.status(vertex.id, "unpacking \(layer.digest)")) }
-            let diffID = try snapshots.prepare(layer: layer)
+        // Layers unpack into separate snapshots, so they unpack at the same time (and each is hashed
+        // for its diffID in the same pass).
+        let snapshots = self.snapshots
+        let diffIDs = try await withThrowingTaskGroup(of: (Int, Digest).self) { group in
+            for (index, layer) in image.manifest.layers.enumerated() {
+                if let info = store.knownLayerInfo(layer.digest), snapshots.exists(info.diffID) {
+                    group.addTask { (index, info.diffID) }
+                    continue
+                }
+                progress(.status(vertex.id, "unpacking \(layer.digest)"))
+                group.addTask { (index, try await Self.blocking { try snapshots.prepare(layer: layer) }) }
+            }
+            var result = [Digest?](repeating: nil, count: image.manifest.layers.count)
+            for try await (index, diffID) in group { result[index] = diffID }
+            return result.compactMap { $0 }
+        }
+        for (layer, diffID) in zip(image.manifest.layers, diffIDs) {
             try session.hold(diffID, in: snapshots)
             let info = try store.layerInfo(layer.digest)
             state.layers.append(StateLayer(descriptor: layer, diffID: diffID, uncompressedSize: info.uncompressedSize, snapshot: snapshots.rootfs(for: diffID)))
             state.layerSlots.append(true)
         }
         return state
+    }
+}
+
+extension Solver {
+    /// Runs blocking file-system work on a dispatch queue, leaving the concurrency pool's few threads free.
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
     }
 }
 

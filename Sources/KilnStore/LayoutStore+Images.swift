@@ -69,12 +69,16 @@ extension LayoutStore {
 
     var layerInfoDirectory: String { layout.root + "/meta/layers" }
 
+    /// The diffID and uncompressed size of a layer blob if they are known already (without reading the blob).
+    public func knownLayerInfo(_ layer: Digest) -> LayerInfo? {
+        let path = layerInfoDirectory + "/" + layer.encoded + ".json"
+        guard let bytes = try? FileSystem.read(path) else { return nil }
+        return try? CanonicalJSON.decode(LayerInfo.self, from: Data(bytes))
+    }
+
     /// The diffID and uncompressed size of a layer blob, computed once and remembered.
     public func layerInfo(_ layer: Digest) throws -> LayerInfo {
-        let path = layerInfoDirectory + "/" + layer.encoded + ".json"
-        if let bytes = try? FileSystem.read(path), let info = try? CanonicalJSON.decode(LayerInfo.self, from: Data(bytes)) {
-            return info
-        }
+        if let info = knownLayerInfo(layer) { return info }
         var source = DigestingSource(DecompressingSource(try openBlob(layer)))
         while try !source.read(upTo: 1 << 20).isEmpty {}
         let info = LayerInfo(diffID: source.digest, uncompressedSize: source.count)

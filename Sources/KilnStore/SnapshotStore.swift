@@ -22,19 +22,26 @@ public struct SnapshotStore: Sendable {
 
     public func exists(_ diffID: Digest) -> Bool { FileSystem.exists(layout.snapshotPath(diffID) + "/committed") }
 
-    /// Unpacks `layer` (once; later calls return the existing snapshot) and returns its diffID.
+    /// Unpacks `layer` (once; later calls return the existing snapshot) and returns its diffID. A layer
+    /// whose diffID is not known yet (just pulled) is hashed while it is unpacked, in the same pass.
     @discardableResult
     public func prepare(layer: Descriptor) throws -> Digest {
-        let info = try store.layerInfo(layer.digest)
-        if exists(info.diffID) { return info.diffID }
+        let known = store.knownLayerInfo(layer.digest)
+        if let known, exists(known.diffID) { return known.diffID }
         let staging = layout.snapshotsDirectory + "/.staging-" + UUID().uuidString
         try FileSystem.createDirectory(staging + "/rootfs")
         do {
-            var reader = TarReader(source: DecompressingSource(try store.openBlob(layer.digest)))
+            var reader = TarReader(source: DigestingSource(DecompressingSource(try store.openBlob(layer.digest))))
             var options = SafeExtractor.Options()
             options.whiteouts = geteuid() == 0 ? .overlay : .keepAsFiles
             var extractor = try SafeExtractor(root: staging + "/rootfs", options: options)
             try extractor.extractAll(from: &reader)
+            let stream = try reader.drain()
+            let info = LayerInfo(diffID: stream.digest, uncompressedSize: stream.count)
+            if let known, known != info {
+                throw StoreError(.corrupt, "layer \(layer.digest) unpacks to \(info.diffID), recorded as \(known.diffID)")
+            }
+            if known == nil { try store.remember(info, for: layer.digest) }
             try FileSystem.writeAtomically(Array(info.diffID.description.utf8), to: staging + "/committed")
             let destination = layout.snapshotPath(info.diffID)
             if rename(staging, destination) != 0 {
@@ -42,11 +49,11 @@ public struct SnapshotStore: Sendable {
                 guard exists(info.diffID) else { throw StoreError.system("rename", destination) }
                 try FileSystem.remove(staging)
             }
+            return info.diffID
         } catch {
             try? FileSystem.remove(staging)
             throw error
         }
-        return info.diffID
     }
 
     /// Makes `directory` (an overlay upper directory that was just committed as the layer `diffID`) the
