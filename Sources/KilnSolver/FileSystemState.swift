@@ -54,6 +54,9 @@ public struct FileSystemState: Sendable {
     /// The sum of the layers' uncompressed sizes (what `docker images` calls the size).
     public var size: Int64 { layers.reduce(0) { $0 + $1.uncompressedSize } }
 
+    /// The layer the last step added, if it added one (RUN and file steps; nil for images and directories).
+    public var addedLayer: StateLayer? { cacheKey != nil && layerSlots.last == true ? layers.last : nil }
+
     /// What the cache knows this state by: the chain of its layers' diffIDs (equal chains are equal
     /// filesystems), or `directory` for a directory source, whose files a step's key covers one by one.
     var cacheIdentity: String {

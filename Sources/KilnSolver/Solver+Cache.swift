@@ -23,7 +23,7 @@ extension Solver {
         progress(.cacheMiss(vertex.id, reasons: cache.missReasons(fingerprint, vertex: vertex)))
         var state = try await run()
         state.cacheKey = fingerprint.key
-        let layer = state.layerSlots.last == true ? state.layers.last : nil
+        let layer = state.addedLayer
         try cache.records.save(CacheRecord(
             key: fingerprint.key, layer: layer?.descriptor, diffID: layer?.diffID, uncompressedSize: layer?.uncompressedSize ?? 0,
             step: vertex.name))

@@ -85,7 +85,6 @@ public struct Solver: Sendable {
         progress(.started(vertex.id, name: vertex.name))
         do {
             let state: FileSystemState
-            var layerSize: Int64?
             switch vertex.op {
             case .image(let source):
                 state = try await resolveImage(source, vertex: vertex, session: session)
@@ -101,13 +100,11 @@ public struct Solver: Sendable {
                     defer { Task { await limiter.release() } }
                     return try await runExec(exec, vertex: vertex, inputs: inputs, session: session)
                 }
-                layerSize = state.layerSlots.last == true ? state.layers.last?.uncompressedSize : nil
             case .file(let file):
                 let base = file.base.map { inputs[$0] } ?? .empty
                 state = try await cached(vertex, inputs: inputs, base: base, graph: graph, session: session, cache: cache) {
                     try await runFile(file, vertex: vertex, inputs: inputs, session: session)
                 }
-                layerSize = state.layerSlots.last == true ? state.layers.last?.uncompressedSize : nil
             case .merge:
                 var merged = FileSystemState()
                 for input in inputs {
@@ -120,7 +117,7 @@ public struct Solver: Sendable {
             case .git(let source):
                 state = try await checkout(source, vertex: vertex, session: session)
             }
-            progress(.finished(vertex.id, duration: Date().timeIntervalSince(started), layerSize: layerSize))
+            progress(.finished(vertex.id, duration: Date().timeIntervalSince(started), layerSize: state.addedLayer?.uncompressedSize))
             return state
         } catch {
             let solveError = error as? SolveError ?? SolveError(
