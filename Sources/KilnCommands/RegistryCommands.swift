@@ -98,7 +98,7 @@ struct PushCommand: AsyncParsableCommand {
         let digest = try await registry.withClient { client in
             try await client.push(found, to: reference, from: store, progress: quiet ? nil : transferReporter(verb: "pushing"))
         }
-        print(quiet ? digest.description : "\(reference.tag ?? "latest"): digest: \(digest) size: \(found.manifestDescriptor.size)")
+        print(quiet ? digest.description : "\(reference.tag ?? "latest"): digest: \(digest) size: \(found.descriptor.size)")
     }
 }
 

@@ -13,22 +13,37 @@ extension RegistryClient {
         _ image: StoredImage, to reference: ImageReference, from store: LayoutStore,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws -> Digest {
-        try await pushManifest(image.manifestDescriptor, blobs: [image.manifest.config] + image.manifest.layers, to: reference, from: store, progress: progress)
+        guard image.descriptor.mediaType.isIndex else {
+            return try await pushManifest(
+                image.manifestDescriptor, blobs: [image.manifest.config] + image.manifest.layers, to: reference, from: store, progress: progress)
+        }
+        // A multi-platform image: every platform's manifest (by digest), then the index under the tag.
+        let index = try CanonicalJSON.decode(Index.self, from: Data(try store.readBlob(image.descriptor.digest)))
+        let missing = index.manifests.filter { !store.hasBlob($0.digest) }
+        guard missing.isEmpty else {
+            let platforms = missing.map { $0.platform?.description ?? $0.digest.description }.joined(separator: ", ")
+            throw RegistryError(.unexpectedResponse, "cannot push \(reference.familiarDescription): the store lacks its \(platforms) manifest")
+        }
+        for child in index.manifests {
+            let manifest = try CanonicalJSON.decode(Manifest.self, from: Data(try store.readBlob(child.digest)))
+            try await pushManifest(child, blobs: [manifest.config] + manifest.layers, to: reference, from: store, byDigest: true, progress: progress)
+        }
+        return try await pushManifest(image.descriptor, blobs: [], to: reference, from: store, progress: progress)
     }
 
-    /// Pushes any manifest kept in `store` (an image, a build cache): `blobs` the registry lacks, then the
-    /// manifest itself, under the reference's tag (or its digest).
+    /// Pushes any manifest kept in `store` (an image, an index, a build cache): `blobs` the registry lacks,
+    /// then the manifest itself, under the reference's tag (or its digest, always with `byDigest`).
     /// - Returns: the digest of the pushed manifest.
     @discardableResult
     public func pushManifest(
-        _ manifest: Descriptor, blobs: [Descriptor], to reference: ImageReference, from store: LayoutStore,
+        _ manifest: Descriptor, blobs: [Descriptor], to reference: ImageReference, from store: LayoutStore, byDigest: Bool = false,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws -> Digest {
         try await forEachBlob(blobs) { blob in
             try await self.pushBlob(blob, to: reference, from: store, progress: progress)
         }
         let bytes = try store.readBlob(manifest.digest)
-        let target = reference.tag ?? manifest.digest.description
+        let target = byDigest ? manifest.digest.description : reference.tag ?? manifest.digest.description
         let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/manifests/\(target)"
         try await withRetries {
             let response = try await send(

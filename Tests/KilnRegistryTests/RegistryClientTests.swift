@@ -55,6 +55,50 @@ struct RegistryClientTests {
         }
     }
 
+    @Test("a multi-platform image pushes every platform and the index; pulls pick their platform")
+    func multiPlatform() async throws {
+        let registry = try LoopbackRegistry()
+        let reference = try ImageReference(parsing: "\(registry.host)/team/multi:1")
+        let (source, sourceRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+        var children: [Descriptor] = []
+        var ids: [String: Digest] = [:]
+        for platform in [Platform(os: "linux", architecture: "amd64"), Platform(os: "linux", architecture: "arm64", variant: "v8")] {
+            var writer = TarWriter(sink: MemorySink())
+            try writer.append(TarEntry(path: "arch", kind: .regular), contents: Array(platform.description.utf8))
+            try writer.finish()
+            let (layer, info) = try source.ingestLayer(from: MemorySource(writer.sink.bytes))
+            var config = ImageConfig(platform: platform)
+            config.rootfs = RootFS(diffIDs: [info.diffID])
+            let image = try source.commitImage(config: config, layers: [layer], tags: [])
+            var child = image.manifestDescriptor
+            child.platform = platform
+            children.append(child)
+            ids[platform.architecture] = image.id
+        }
+        let indexDescriptor = try source.putJSON(Index(manifests: children), mediaType: .ociIndex)
+        try source.tag(reference, indexDescriptor)
+        let stored = try source.image(reference.description)
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        try await RegistryClient.withClient { client in
+            let digest = try await client.push(stored, to: reference, from: source)
+            #expect(digest == indexDescriptor.digest)
+            let (fetched, _) = try await client.fetchManifest(reference)
+            #expect(fetched.mediaType == .ociIndex && fetched.digest == indexDescriptor.digest)
+            let arm = try await client.pull(reference, platform: Platform(os: "linux", architecture: "arm64", variant: "v8"), into: target)
+            #expect(arm.id == ids["arm64"])
+            let amd = try await client.pull(reference, platform: Platform(os: "linux", architecture: "amd64"), into: target)
+            #expect(amd.id == ids["amd64"])
+            do {
+                _ = try await client.pull(reference, platform: Platform(os: "linux", architecture: "s390x"), into: target)
+                Issue.record("expected no s390x image")
+            } catch {
+                #expect("\(error)".contains("no linux/s390x image in index"))
+            }
+        }
+    }
+
     @Test("large blobs are uploaded in chunks")
     func chunkedUpload() async throws {
         let registry = try LoopbackRegistry()
