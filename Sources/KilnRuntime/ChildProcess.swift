@@ -11,14 +11,18 @@ public enum OutputStream: Sendable, Hashable {
 /// Receives a process's output as it is written.
 public typealias OutputHandler = @Sendable (OutputStream, [UInt8]) -> Void
 
-/// Runs a helper program (the OCI runtime) with its output streamed to a handler, without blocking
+/// Runs a helper program (the OCI runtime, git) with its output streamed to a handler, without blocking
 /// the cooperative thread pool: pipes are drained on their own threads and the exit is awaited.
-enum ChildProcess {
-    /// Runs `executable arguments…` and returns its exit code (128 + N when killed by signal N).
-    static func run(_ executable: String, _ arguments: [String], output: @escaping OutputHandler) async throws -> Int32 {
+public enum ChildProcess {
+    /// Runs `executable arguments…` (an absolute path, or a name looked up in `PATH`) with `environment`
+    /// added to kiln's own, and returns its exit code (128 + N when killed by signal N).
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], output: @escaping OutputHandler
+    ) async throws -> Int32 {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardInput = FileHandle.nullDevice
         let standardOutput = Pipe(), standardError = Pipe()
         process.standardOutput = standardOutput
@@ -41,11 +45,15 @@ enum ChildProcess {
         return process.terminationStatus
     }
 
-    /// Runs a short command and returns its exit code and everything it wrote.
-    static func capture(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let collected = Collected()
-        let status = try await run(executable, arguments) { _, bytes in collected.append(bytes) }
-        return (status, collected.text)
+    /// Runs a short command and returns its exit code and what it wrote to each stream.
+    public static func capture(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+    ) async throws -> (status: Int32, output: String, errors: String) {
+        let output = Collected(), errors = Collected()
+        let status = try await run(executable, arguments, environment: environment) { stream, bytes in
+            (stream == .standardOutput ? output : errors).append(bytes)
+        }
+        return (status, output.text, errors.text)
     }
 
     private final class Collected: @unchecked Sendable {

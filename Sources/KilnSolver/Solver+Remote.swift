@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KilnGraph
 import KilnOCI
+import KilnRuntime
 
 extension Solver {
     /// `ADD <url>`: the file downloaded into a directory of its own (mode 0600 and the server's
@@ -50,29 +51,23 @@ extension Solver {
     func checkout(_ source: GitSource, vertex: Vertex, session: BuildSession) async throws -> FileSystemState {
         let directory = try makeScratchDirectory("git", session: session) + "/checkout"
         progress(.status(vertex.id, "cloning \(source.remote)"))
-        func git(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git"] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(["GIT_TERMINAL_PROMPT": "0"]) { $1 }
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
+        @discardableResult
+        func git(_ arguments: [String]) async throws -> String {
+            let result: (status: Int32, output: String, errors: String)
             do {
-                try process.run()
+                result = try await ChildProcess.capture("git", arguments, environment: ["GIT_TERMINAL_PROMPT": "0"])
             } catch {
                 throw SolveError(step: vertex.name, message: "git is needed for ADD of a git repository: \(error)")
             }
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw SolveError(step: vertex.name, message: "git \(arguments.first ?? "") failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            guard result.status == 0 else {
+                throw SolveError(step: vertex.name, message: "git \(arguments.first ?? "") failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        try git(["clone", "--quiet", "--recurse-submodules", source.remote, directory])
-        if !source.reference.isEmpty { try git(["-C", directory, "checkout", "--quiet", source.reference]) }
+        try await git(["clone", "--quiet", "--recurse-submodules", source.remote, directory])
+        if !source.reference.isEmpty { try await git(["-C", directory, "checkout", "--quiet", source.reference]) }
         if let checksum = source.checksum {
-            let head = try String(contentsOfFile: directory + "/.git/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let head = try await git(["-C", directory, "rev-parse", "HEAD"])
             if !head.hasPrefix(checksum) && !checksum.isEmpty {
                 throw SolveError(step: vertex.name, message: "expected checksum to match \(checksum), got \(head)")
             }

@@ -204,7 +204,7 @@ struct ContainerExecutorTests {
         #expect(MountTable.mountPoints(under: sandbox.path).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory).isEmpty)
         #expect(await runtime.containers().isEmpty)
-        let (status, psOutput) = try await ChildProcess.capture("/bin/ps", ["-eo", "args"])
+        let (status, psOutput, _) = try await ChildProcess.capture("/bin/ps", ["-eo", "args"])
         #expect(status == 0 && !psOutput.contains("sleep 60"))
     }
 
