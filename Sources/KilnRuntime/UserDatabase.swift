@@ -61,8 +61,9 @@ public struct UserDatabase: Sendable {
     }
 
     /// Resolves a `USER` value.
+    /// No user means uid 0, looked up like any other (its home, usually `/root`, and its groups).
     public func resolve(_ user: String) throws -> ResolvedUser {
-        if user.isEmpty { return .root }
+        if user.isEmpty { return try resolve("0") }
         let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let userArgument = parts[0]
         let groupArgument = parts.count > 1 ? parts[1] : ""

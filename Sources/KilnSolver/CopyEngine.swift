@@ -41,6 +41,15 @@ struct CopyEngine {
 
     mutating func copy(_ action: CopyAction) throws {
         let excludes = action.excludePatterns.isEmpty ? nil : try PathPatternMatcher(action.excludePatterns)
+        if action.keepParents {
+            for source in action.sources {
+                let pivot = Self.pivotDepth(of: source)
+                for match in try sourceTree.matches(of: [source], allowEmptyWildcard: action.allowEmptyWildcard) {
+                    try copyKeepingParents(match, droppingLeading: pivot, action: action, excludes: excludes)
+                }
+            }
+            return
+        }
         let matches = try sourceTree.matches(of: action)
         let destinationIsDirectory = action.destination.hasSuffix("/") || matches.count > 1
         for match in matches {
@@ -56,11 +65,7 @@ struct CopyEngine {
         var info = stat()
         guard lstat(source, &info) == 0 else { throw CopyError.notFound(relative, ignored: false) }
         let isDirectory = info.st_mode & S_IFMT == S_IFDIR
-        var destination = action.destination
-        if action.keepParents && relative != "." {
-            let parent = (relative as NSString).deletingLastPathComponent
-            destination = (destination.hasSuffix("/") ? destination : destination + "/") + (parent.isEmpty ? "" : parent + "/")
-        }
+        let destination = action.destination
         if action.extractArchives, info.st_mode & S_IFMT == S_IFREG, let format = ArchiveUnpacker.format(of: source) {
             let target = try destinationPath(destination)
             try makeDirectories(target)
@@ -71,11 +76,38 @@ struct CopyEngine {
         var targetInfo = stat()
         let targetIsDirectory = stat(target, &targetInfo) == 0 && targetInfo.st_mode & S_IFMT == S_IFDIR
         if !(isDirectory && action.copyDirectoryContentsOnly) && (destinationIsDirectory || destination.hasSuffix("/") || targetIsDirectory) {
+            // The name is appended to the resolved directory, not resolved itself: a symlink an earlier source
+            // left there is replaced, never written through.
             let name = relative == "." ? "" : (relative as NSString).lastPathComponent
-            target = try destinationPath((destination.hasSuffix("/") ? destination : destination + "/") + name)
+            let directory = try destinationPath(destination.hasSuffix("/") ? destination : destination + "/")
+            target = name.isEmpty ? directory : directory + "/" + name
         }
         if action.createDestinationPath { try makeDirectories((target as NSString).deletingLastPathComponent) }
         try copyTree(from: source, relative: relative == "." ? "" : relative, excludeBase: "", to: target, excludes: excludes, isTop: true)
+    }
+
+    /// `COPY --parents`: the match keeps its path below the source's `/./` pivot (its whole path without
+    /// one): `x/y/a.txt` goes to `DEST/x/y/a.txt`, a directory `x/y` to `DEST/x/y/` with its contents.
+    private mutating func copyKeepingParents(
+        _ relative: String, droppingLeading pivot: Int, action: CopyAction, excludes: PathPatternMatcher?
+    ) throws {
+        let source = try sourceTree.matchPath(relative, followSymlinks: action.followSymlinks)
+        var info = stat()
+        guard lstat(source, &info) == 0 else { throw CopyError.notFound(relative, ignored: false) }
+        let components = relative == "." ? [] : relative.split(separator: "/").map(String.init)
+        let kept = components.dropFirst(min(pivot, components.count)).joined(separator: "/")
+        let base = action.destination.hasSuffix("/") ? action.destination : action.destination + "/"
+        let directory = try destinationPath((base + kept as NSString).deletingLastPathComponent)
+        let target = kept.isEmpty ? try destinationPath(base) : directory + "/" + (kept as NSString).lastPathComponent
+        try makeDirectories(info.st_mode & S_IFMT == S_IFDIR ? target : (target as NSString).deletingLastPathComponent)
+        try copyTree(from: source, relative: relative == "." ? "" : relative, excludeBase: "", to: target, excludes: excludes, isTop: true)
+    }
+
+    /// How many leading components of a source's matches `COPY --parents` drops: those before a `/./`.
+    static func pivotDepth(of source: String) -> Int {
+        guard let marker = source.range(of: "/./") else { return 0 }
+        let prefix = CopySource.clean(String(source[..<marker.lowerBound]))
+        return prefix == "." ? 0 : prefix.split(separator: "/").count
     }
 
     /// The host path of `path` inside the root filesystem (symlinks resolved within it).

@@ -15,12 +15,17 @@ struct CopySource {
 
     /// The matched paths of `action`'s sources, relative to the root (`.` for the root itself).
     func matches(of action: CopyAction) throws -> [String] {
+        try matches(of: action.sources, allowEmptyWildcard: action.allowEmptyWildcard)
+    }
+
+    /// The matched paths of `sources`, relative to the root, in order.
+    func matches(of sources: [String], allowEmptyWildcard: Bool) throws -> [String] {
         var matches: [String] = []
-        for source in action.sources {
+        for source in sources {
             let cleaned = Self.clean(source)
             if GlobPattern.hasMetacharacters(cleaned) {
                 let found = try expand(cleaned)
-                if found.isEmpty && !action.allowEmptyWildcard {
+                if found.isEmpty && !allowEmptyWildcard {
                     throw CopyError("no source files were specified: \(source) matched nothing")
                 }
                 matches += found
@@ -60,9 +65,21 @@ struct CopySource {
         return (try? ignored.matches(relative)) ?? false
     }
 
+    /// Whether a path is in the context as docker sends it: not ignored, or an ignored directory that still
+    /// holds re-included (`!pattern`) files, sent as their parent. An ignored directory with nothing
+    /// re-included under it is not sent at all, not even empty.
+    func isVisible(_ relative: String) -> Bool {
+        guard isIgnored(relative) else { return true }
+        guard let ignored, ignored.hasExclusions, (try? ignored.excludesWholeDirectory(relative)) == false else { return false }
+        var info = stat()
+        guard lstat(hostPath(relative), &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return false }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: hostPath(relative))) ?? []
+        return names.contains { isVisible(relative == "." ? $0 : relative + "/" + $0) }
+    }
+
     /// Whether a directory below a match is left out whole.
     func skipsDirectory(_ relative: String, excludeRelative: String, excludes: PathPatternMatcher?) -> Bool {
-        if isIgnored(relative) && (ignored.map { (try? $0.excludesWholeDirectory(relative)) ?? false } ?? false) { return true }
+        if !isVisible(relative) { return true }
         if let excludes, (try? excludes.matches(excludeRelative)) == true, (try? excludes.excludesWholeDirectory(excludeRelative)) == true {
             return true
         }
@@ -77,7 +94,7 @@ struct CopySource {
     }
 
     private func exists(_ relative: String) -> Bool {
-        if isIgnored(relative) { return false }
+        if !isVisible(relative) { return false }
         guard let resolved = try? RootedPath.resolve(relative, in: root) else { return false }
         var info = stat()
         return lstat(resolved, &info) == 0
@@ -98,7 +115,7 @@ struct CopySource {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: hostPath(directory))) ?? []
                 for name in names.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
                     do {
-                        if try glob.matches(name), !isIgnored(base + name) { next.append(base + name) }
+                        if try glob.matches(name), isVisible(base + name) { next.append(base + name) }
                     } catch {
                         throw CopyError("syntax error in pattern \(pattern)")
                     }

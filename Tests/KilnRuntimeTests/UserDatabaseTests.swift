@@ -20,7 +20,7 @@ import Testing
             """)
 
     static let cases: [(user: String, expected: ResolvedUser)] = [
-        ("", .root),
+        ("", ResolvedUser(uid: 0, gid: 0, home: "/root")),  // no USER: uid 0 looked up like any other (moby)
         ("root", ResolvedUser(uid: 0, gid: 0, home: "/root")),
         ("app", ResolvedUser(uid: 1000, gid: 1000, additionalGids: [10, 50], home: "/home/app")),
         ("1000", ResolvedUser(uid: 1000, gid: 1000, additionalGids: [10, 50], home: "/home/app")),
