@@ -239,19 +239,8 @@ struct CopyEngine {
 
     /// Extended attributes a layer carries (`user.*`, `security.capability`, ACLs); overlay's own are skipped.
     private func copyAttributes(from source: String, to target: String) throws {
-        let size = llistxattr(source, nil, 0)
-        guard size > 0 else { return }
-        var names = [CChar](repeating: 0, count: size)
-        let count = llistxattr(source, &names, size)
-        guard count > 0 else { return }
-        let list = names[0..<count].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        for name in list where !name.hasPrefix("trusted.overlay.") && name != "security.selinux" {
-            let valueSize = lgetxattr(source, name, nil, 0)
-            guard valueSize >= 0 else { continue }
-            var value = [UInt8](repeating: 0, count: max(valueSize, 1))
-            let read = lgetxattr(source, name, &value, valueSize)
-            guard read >= 0 else { continue }
-            lsetxattr(target, name, value, read, 0)
+        for (name, value) in ExtendedAttributes.copied(from: source) {
+            lsetxattr(target, name, value, value.count, 0)
         }
     }
 }

@@ -1,4 +1,3 @@
-import CKilnLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -109,23 +108,9 @@ struct SourceChecksum {
         return digest
     }
 
-    /// The extended attributes a copy carries over (overlay's own and SELinux labels are not copied).
+    /// The extended attributes a copy carries over, each as name and a short digest of its value.
     private func attributes(_ path: String) -> String {
-        let size = llistxattr(path, nil, 0)
-        guard size > 0 else { return "" }
-        var names = [CChar](repeating: 0, count: size)
-        let count = llistxattr(path, &names, size)
-        guard count > 0 else { return "" }
-        var parts: [String] = []
-        let list = names[0..<count].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        for name in list.sorted() where !name.hasPrefix("trusted.overlay.") && name != "security.selinux" {
-            let valueSize = lgetxattr(path, name, nil, 0)
-            guard valueSize >= 0 else { continue }
-            var value = [UInt8](repeating: 0, count: max(valueSize, 1))
-            let read = lgetxattr(path, name, &value, valueSize)
-            guard read >= 0 else { continue }
-            parts.append(name + "=" + Digest.sha256(of: value[0..<read]).encoded.prefix(16))
-        }
+        let parts = ExtendedAttributes.copied(from: path).map { $0.name + "=" + Digest.sha256(of: $0.value).encoded.prefix(16) }
         return parts.isEmpty ? "" : " x:" + parts.joined(separator: ",")
     }
 }
