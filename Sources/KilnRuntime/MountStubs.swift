@@ -8,8 +8,14 @@ import Glibc
 /// directories) in the writable layer, and they must not end up in the image. Recorded before the
 /// process runs; removed from the upper directory afterwards, restoring the times of the directories
 /// they were created in, so a step that only mounted things leaves no change behind (like BuildKit's
-/// mount stub cleaner).
+/// mount stub cleaner). As there, the runtime's own file systems (`/proc`, `/dev`, `/sys`) are not stubs: a
+/// root filesystem without them (a scratch stage) gets their directories in the RUN layer.
 struct MountStubs {
+    /// Whether `destination` is one of the file systems every container gets, which BuildKit leaves in place.
+    static func isRuntimeFileSystem(_ destination: String) -> Bool {
+        ["/proc", "/dev", "/sys"].contains { destination == $0 || destination.hasPrefix($0 + "/") }
+    }
+
     /// Paths (relative to the root) that were missing, deepest last.
     private(set) var created: [String] = []
     /// Existing directories that will receive a stub, with their state before the run.

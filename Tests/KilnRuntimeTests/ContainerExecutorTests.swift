@@ -57,11 +57,26 @@ struct ContainerExecutorTests {
     @Test(arguments: runtimes)
     func aStepThatChangesNothingLeavesNoLayer(runtime: OCIRuntime) async throws {
         let sandbox = try ContainerSandbox(runtime: runtime)
-        try FileManager.default.removeItem(atPath: sandbox.base + "/proc")  // the runtime must create it, and it must go again
-        let (execution, output) = try await sandbox.run("true")
+        // Mount points the runtime must create for kiln's files and the step's mounts, and that must go again.
+        for file in ["/etc/hosts", "/etc/resolv.conf", "/etc/hostname"] { try? FileManager.default.removeItem(atPath: sandbox.base + file) }
+        let (execution, output) = try await sandbox.run("true", mounts: [MountRequest(target: "/new/tmp", kind: .tmpfs(size: nil))])
         defer { execution.discard() }
         #expect(execution.exitCode == 0, "\(output)")
         #expect(!execution.hasChanges, "\((try? FileManager.default.subpathsOfDirectory(atPath: execution.upperDirectory)) ?? [])")
+    }
+
+    @Test(arguments: runtimes)
+    func theRuntimesOwnMountPointsStayAsInBuildKit(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        try FileManager.default.removeItem(atPath: sandbox.base + "/proc")
+        let (execution, output) = try await sandbox.run("true")
+        defer { execution.discard() }
+        #expect(execution.exitCode == 0, "\(output)")
+        // BuildKit's stub cleaner removes /etc/hosts, /etc/resolv.conf and the step's mount targets only: a
+        // root filesystem without /proc (a scratch stage) gets it in the RUN layer.
+        let names = try sandbox.layerEntries(of: execution).map(\.path)
+        #expect(names.contains { $0.hasPrefix("proc") }, "\(names)")
+        #expect(names.allSatisfy { ["proc/", "proc", "./", "/"].contains($0) }, "\(names)")
     }
 
     @Test(arguments: runtimes)
