@@ -85,11 +85,7 @@ final class BuildProgress: @unchecked Sendable {
             write("#\(id + 1) \(name)")
         case .output(let id, let bytes):
             var buffer = (partialLines[id] ?? []) + bytes
-            while let newline = buffer.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                buffer.removeSubrange(...newline)
-                if !line.isEmpty { write("#\(id + 1) \(elapsed(id)) \(line)") }
-            }
+            for line in OutputLines.take(from: &buffer) { write("#\(id + 1) \(elapsed(id)) \(line)") }
             partialLines[id] = buffer
         case .status(let id, let message):
             write("#\(id + 1) \(message)")

@@ -69,11 +69,7 @@ final class LiveProgressView: @unchecked Sendable {
             case .output(let id, let bytes):
                 guard var step = steps[id] else { return }
                 var buffer = step.partial + bytes
-                while let newline = buffer.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
-                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                    buffer.removeSubrange(...newline)
-                    if !line.isEmpty { step.output = Array((step.output + [line]).suffix(outputShown)) }
-                }
+                step.output = Array((step.output + OutputLines.take(from: &buffer)).suffix(outputShown))
                 step.partial = buffer
                 steps[id] = step
             case .status(let id, let message):
