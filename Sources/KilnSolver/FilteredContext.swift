@@ -26,7 +26,7 @@ enum FilteredContext {
                 ? tree.skipsDirectory(child, excludeRelative: child, excludes: nil)
                 : tree.skipsFile(child, excludeRelative: child, excludes: nil)
             if hidden {
-                guard mknod(whiteouts + "/" + child, S_IFCHR, 0) == 0 else { throw CopyError.system("mknod", child) }
+                guard makeWhiteout(at: whiteouts + "/" + child) == 0 else { throw CopyError.system("mknod", child) }
             } else if isDirectory {
                 try walk(tree, relative: child, into: whiteouts)
                 // Only directories that hold whiteouts need to exist in the whiteout layer.
@@ -37,13 +37,13 @@ enum FilteredContext {
         }
     }
 
-    /// Makes sure `path` exists in the whiteout tree (with its parents) before a whiteout goes in.
-    private static func mknod(_ path: String, _ mode: mode_t, _ device: dev_t) -> Int32 {
+    /// An overlay whiteout (character device 0/0) at `path`, its parent directories created first.
+    private static func makeWhiteout(at path: String) -> Int32 {
         let parent = (path as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: parent) {
             try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         }
-        return Glibc.mknod(path, mode, device)
+        return mknod(path, S_IFCHR, 0)
     }
 
     private static func copyAttributes(of source: String, to target: String) throws {
