@@ -81,6 +81,6 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "KilnDockerfileTests", dependencies: ["KilnDockerfile", "KilnGraph", "KilnTestSupport"]),
-        .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "kiln", "KilnTestSupport"]),
+        .testTarget(name: "KilnCommandsTests", dependencies: ["KilnCommands", "KilnArchive", "kiln", "KilnTestSupport"]),
     ]
 )

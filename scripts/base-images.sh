@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes base images offline in kiln's store, since no registry is reachable here:
 #   busybox:1        from Debian's busybox-static (always; seconds)
-#   debian:bookworm  and gcc:12 from debootstrap (only with KILN_DEBIAN_IMAGES=1; minutes, needs the Debian mirror)
+#   debian:bookworm  and gcc:12 from debootstrap (only with KILN_DEBIAN_IMAGES=1; needs the Debian mirror the first time)
 # Usage: scripts/base-images.sh KILN_BINARY
 source "$(dirname "$0")/common.sh"
 kiln="$1"
@@ -27,15 +27,13 @@ fi
 
 if [ "${KILN_DEBIAN_IMAGES:-0}" = 1 ]; then
     install_packages debootstrap
-    if ! "$kiln" inspect debian:bookworm >/dev/null 2>&1; then
-        debootstrap --variant=minbase bookworm "$scratch/debian" >/dev/null
-        "$kiln" import --change 'CMD ["bash"]' "$scratch/debian" debian:bookworm >/dev/null
-        echo "made debian:bookworm with debootstrap"
-    fi
-    if ! "$kiln" inspect gcc:12 >/dev/null 2>&1; then
-        [ -d "$scratch/debian" ] || debootstrap --variant=minbase bookworm "$scratch/debian" >/dev/null
-        chroot "$scratch/debian" apt-get install -y -qq --no-install-recommends gcc libc6-dev make >/dev/null
-        "$kiln" import --change 'CMD ["bash"]' "$scratch/debian" gcc:12 >/dev/null
-        echo "made gcc:12 with debootstrap"
-    fi
+    # The root filesystems are cached (the tests use the same ones): only the first run downloads.
+    cache="${KILN_IMAGE_CACHE:-/var/cache/kiln-images}"
+    bash "$(dirname "$0")/debian-rootfs.sh" "$cache"
+    for image in debian:bookworm gcc:12; do
+        if ! "$kiln" inspect "$image" >/dev/null 2>&1; then
+            "$kiln" import --change 'CMD ["bash"]' "$cache/$(echo "$image" | tr : -).tar" "$image" >/dev/null
+            echo "made $image from $cache (debootstrap)"
+        fi
+    done
 fi

@@ -214,6 +214,11 @@ struct BuildCommand: AsyncParsableCommand {
         options.entitlements = Set(allow)
         options.alwaysPull = pull
         if let jobs { options.jobs = jobs }
+        // Layers are made once for every output, so the first output that names a compression sets it.
+        if let compressed = outputs.first(where: { $0.compression != nil }) {
+            options.compression = compressed.compression ?? .gzip
+            options.compressionLevel = compressed.compressionLevel
+        }
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap({ Int64($0) }) { options.sourceDateEpoch = epoch }
         options.cache = cacheOptions(plan: plan, lowered: lowered)
         let exchange = CacheExchange(store: store, registry: client)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnArchive
 import KilnSolver
 
 /// `--secret id=ID[,src=PATH|,env=VAR]` (also `type=file|env`): the secrets RUN steps may mount.
@@ -43,7 +44,8 @@ enum SSHFlag {
     }
 }
 
-/// `--output type=image|oci|docker|local|tar,dest=…,name=…,push=true`, and the short forms `-o DIR` and `-o -`.
+/// `--output type=image|oci|docker|local|tar,dest=…,name=…,push=true[,compression=gzip|zstd|uncompressed]
+/// [,compression-level=N]` as buildx takes it, and the short forms `-o DIR` and `-o -`.
 struct OutputFlag: Equatable {
     enum Kind: String {
         case image, oci, docker, local, tar
@@ -53,6 +55,10 @@ struct OutputFlag: Equatable {
     var destination: String?
     var names: [String] = []
     var push = false
+    /// Compression of the layers the build makes (`compression=`); nil leaves the default, gzip.
+    var compression: CompressionFormat?
+    /// `compression-level=`: gzip 1–9, zstd 1–19.
+    var compressionLevel: Int32?
 
     static func parse(_ value: String) throws -> OutputFlag {
         if !value.contains("=") {
@@ -66,6 +72,20 @@ struct OutputFlag: Equatable {
         output.names = (fields["name"] ?? "").split(separator: ",").map(String.init)
         output.push = fields["push"] == "true"
         if kind != .image && output.destination == nil { throw ValidationError("--output \(value): dest=… is required for type=\(kind.rawValue)") }
+        switch fields["compression"] {
+        case nil: break
+        case "gzip": output.compression = .gzip
+        case "zstd": output.compression = .zstd
+        case "uncompressed": output.compression = CompressionFormat.none
+        case let other?: throw ValidationError("--output \(value): unknown compression \(other); use gzip, zstd or uncompressed")
+        }
+        if let level = fields["compression-level"] {
+            let range: ClosedRange<Int32> = output.compression == .zstd ? 1...19 : 1...9
+            guard let number = Int32(level), range.contains(number) else {
+                throw ValidationError("--output \(value): compression-level must be \(range.lowerBound)–\(range.upperBound)")
+            }
+            output.compressionLevel = number
+        }
         return output
     }
 }

@@ -20,6 +20,8 @@ public struct SolveOptions: Sendable {
     public var jobs = ProcessInfo.processInfo.activeProcessorCount
     /// Compression of new layers.
     public var compression: CompressionFormat = .gzip
+    /// Compression level of new layers; nil is the format's default.
+    public var compressionLevel: Int32?
     /// Clamp file times in new layers to this epoch (`SOURCE_DATE_EPOCH`).
     public var sourceDateEpoch: Int64?
     /// How steps use the build cache.

@@ -10,7 +10,7 @@ extension Solver {
         _ vertex: Vertex, inputs: [FileSystemState], base: FileSystemState, graph: BuildGraph, session: BuildSession, cache: BuildCache,
         run: () async throws -> FileSystemState
     ) async throws -> FileSystemState {
-        let settings = "\(options.compression) \(options.sourceDateEpoch.map(String.init) ?? "-")"
+        let settings = "\(options.compression)\(options.compressionLevel.map { ":\($0)" } ?? "") \(options.sourceDateEpoch.map(String.init) ?? "-")"
         let fingerprint = try cache.fingerprint(of: vertex, inputs: inputs, graph: graph, settings: settings)
         if cache.allowsLookup(of: vertex.id), let record = cache.records.record(for: fingerprint.key),
            var state = try? restore(record, on: base, session: session) {

@@ -148,7 +148,7 @@ public struct Solver: Sendable {
         }
         defer { execution.discard() }
         let archiveOptions = TreeArchiver.Options(sourceDateEpoch: options.sourceDateEpoch, convertsOverlayWhiteouts: true)
-        let (descriptor, info) = try store.commitLayer(directory: execution.upperDirectory, compression: options.compression, options: archiveOptions)
+        let (descriptor, info) = try store.commitLayer(directory: execution.upperDirectory, compression: options.compression, level: options.compressionLevel, options: archiveOptions)
         try snapshots.adopt(directory: execution.upperDirectory, diffID: info.diffID)
         try session.hold(info.diffID, in: snapshots)
         return StateLayer(descriptor: descriptor, diffID: info.diffID, uncompressedSize: info.uncompressedSize, snapshot: snapshots.rootfs(for: info.diffID))

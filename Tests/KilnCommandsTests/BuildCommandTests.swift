@@ -5,7 +5,7 @@ import Testing
 private let buildsAvailable = geteuid() == 0 && BusyboxRootfs.binary != nil && (KilnProcess.has("crun") || KilnProcess.has("runc"))
 
 /// A scratch store with `busybox:1`, and a context directory to write Dockerfiles into.
-final class BuildSandbox {
+final class BuildSandbox: Sendable {
     let scratch: ScratchDirectory
     let root: String
     let context: String
@@ -245,15 +245,18 @@ struct BuildCommandTests {
                 """
         ])
         let secretFlag = "id=token,src=\(sandbox.scratch.path)/token"
-        let first = try sandbox.build(["-t", "secret:1", "--secret", secretFlag, "--build-arg", "RUN_ID=one"])
+        // Uncompressed layers, so that searching the archive's bytes would find the secret if a layer held it.
+        let uncompressed = ["-o", "type=image,compression=uncompressed"]
+        let first = try sandbox.build(["-t", "secret:1", "--secret", secretFlag, "--build-arg", "RUN_ID=one"] + uncompressed)
         #expect(first.status == 0, "\(first.errors)")
-        let second = try sandbox.build(["-t", "secret:2", "--secret", secretFlag, "--build-arg", "RUN_ID=two"])
+        let second = try sandbox.build(["-t", "secret:2", "--secret", secretFlag, "--build-arg", "RUN_ID=two"] + uncompressed)
         #expect(second.status == 0, "\(second.errors)")
         #expect(try sandbox.run("secret:2", "cat /runs").output == "one\ntwo\n")
         let archive = sandbox.scratch.path + "/secret.tar"
         #expect(try sandbox.kiln(["save", "-o", archive, "secret:2"]).status == 0)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
         #expect(bytes.range(of: Data(secretValue.utf8)) == nil)
+        #expect(bytes.range(of: Data("one\ntwo\n".utf8)) != nil, "the layers are searchable: /runs is in them as plain text")
         #expect(!(try sandbox.kiln(["save", "secret:2"]).output.contains(secretValue)))
         try sandbox.write(["Dockerfile": "FROM busybox:1\nRUN --mount=type=secret,id=token,required=true true\n"])
         let missing = try sandbox.build(["-t", "secret:3"])

@@ -75,7 +75,7 @@ final class ErrorCollector: @unchecked Sendable {
 }
 
 /// A scratch directory on tmpfs, removed at the end.
-final class ScratchDirectory {
+final class ScratchDirectory: Sendable {
     let path: String
 
     init(_ name: String) throws {
