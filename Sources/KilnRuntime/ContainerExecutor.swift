@@ -65,7 +65,7 @@ public struct ContainerExecutor: Sendable {
             prepared = try await PreparedMounts(mounts, directory: directory + "/mounts", cacheMounts: CacheMountStore(layout: store.layout))
             let spec = SpecGenerator.spec(
                 for: request, rootfs: rootfs, user: user, mounts: hostFiles + (prepared?.mounts ?? []), containerID: id)
-            stubs = MountStubs(targets: spec.mounts.map(\.destination).filter { !MountStubs.isRuntimeFileSystem($0) }, rootfs: rootfs)
+            stubs = MountStubs(targets: spec.mounts.map(\.destination), rootfs: rootfs)
             try CanonicalJSON.encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))
             exitCode = try await runtime.run(bundle: bundle, id: id) { stream, bytes in
                 tail.append(bytes)

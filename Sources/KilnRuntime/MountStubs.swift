@@ -9,7 +9,8 @@ import Glibc
 /// process runs; removed from the upper directory afterwards, restoring the times of the directories
 /// they were created in, so a step that only mounted things leaves no change behind (like BuildKit's
 /// mount stub cleaner). As there, the runtime's own file systems (`/proc`, `/dev`, `/sys`) are not stubs: a
-/// root filesystem without them (a scratch stage) gets their directories in the RUN layer.
+/// root filesystem without them (a scratch stage) gets their directories in the RUN layer, with mode 0755 as
+/// runc makes them (crun makes `/dev` 1755), so the layer does not depend on the runtime.
 struct MountStubs {
     /// Whether `destination` is one of the file systems every container gets, which BuildKit leaves in place.
     static func isRuntimeFileSystem(_ destination: String) -> Bool {
@@ -18,13 +19,21 @@ struct MountStubs {
 
     /// Paths (relative to the root) that were missing, deepest last.
     private(set) var created: [String] = []
+    /// Mount points of the runtime's file systems that were missing: they stay, with a fixed mode.
+    private(set) var runtimeDirectories: [String] = []
     /// Existing directories that will receive a stub, with their state before the run.
     private var parents: [String: stat] = [:]
 
     /// Records which components of each of `targets` are missing in `rootfs` (the merged view).
     init(targets: [String], rootfs: String) {
         var seen = Set<String>()
-        for target in targets {
+        for target in targets where Self.isRuntimeFileSystem(target) && target.split(separator: "/").count == 1 {
+            var info = stat()
+            if let host = try? RootedPath.resolve(target, in: rootfs), lstat(host, &info) != 0 {
+                runtimeDirectories.append(String(target.dropFirst()))
+            }
+        }
+        for target in targets where !Self.isRuntimeFileSystem(target) {
             let components = target.split(separator: "/").map(String.init)
             var relative = ""
             for component in components {
@@ -48,6 +57,10 @@ struct MountStubs {
     /// Removes the stubs from `upper` (an overlay upper directory, no longer mounted) when they are still
     /// empty, then undoes what creating them did to their parents.
     func clean(upper: String) {
+        for relative in runtimeDirectories {
+            var info = stat()
+            if lstat(upper + "/" + relative, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { chmod(upper + "/" + relative, 0o755) }
+        }
         for relative in created.reversed() {
             let path = upper + "/" + relative
             var info = stat()

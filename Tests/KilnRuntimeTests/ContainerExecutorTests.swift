@@ -69,14 +69,20 @@ struct ContainerExecutorTests {
     func theRuntimesOwnMountPointsStayAsInBuildKit(runtime: OCIRuntime) async throws {
         let sandbox = try ContainerSandbox(runtime: runtime)
         try FileManager.default.removeItem(atPath: sandbox.base + "/proc")
+        try FileManager.default.removeItem(atPath: sandbox.base + "/dev")
         let (execution, output) = try await sandbox.run("true")
         defer { execution.discard() }
         #expect(execution.exitCode == 0, "\(output)")
         // BuildKit's stub cleaner removes /etc/hosts, /etc/resolv.conf and the step's mount targets only: a
-        // root filesystem without /proc (a scratch stage) gets it in the RUN layer.
-        let names = try sandbox.layerEntries(of: execution).map(\.path)
-        #expect(names.contains { $0.hasPrefix("proc") }, "\(names)")
-        #expect(names.allSatisfy { ["proc/", "proc", "./", "/"].contains($0) }, "\(names)")
+        // root filesystem without /proc and /dev (a scratch stage) gets them in the RUN layer, mode 0755 with
+        // either runtime (crun makes /dev 1755 itself).
+        let entries = try sandbox.layerEntries(of: execution)
+        let names = entries.map(\.path)
+        #expect(names.contains { $0.hasPrefix("proc") } && names.contains { $0.hasPrefix("dev") }, "\(names)")
+        #expect(names.allSatisfy { ["proc/", "proc", "dev/", "dev", "./", "/"].contains($0) }, "\(names)")
+        for entry in entries where entry.path.hasPrefix("proc") || entry.path.hasPrefix("dev") {
+            #expect(entry.mode & 0o7777 == 0o755, "\(entry.path) mode \(String(entry.mode, radix: 8))")
+        }
     }
 
     @Test(arguments: runtimes)
