@@ -81,6 +81,10 @@ public final class RegistryClient: Sendable {
                 // A host name that does not resolve will not resolve a second later either (NIO reports it
                 // as `SocketAddressError.unknown` wrapped in its connection error, seen only in the text).
                 let unknownHost = "\(error)".contains("SocketAddressError.UnknownHost")
+                // Nothing listens there: fail at once, as docker does, rather than after the whole backoff.
+                if "\(error)".contains("Connection refused") {
+                    throw RegistryError(.unreachable, "\(method) \(url): connection refused (no registry listens at \(domain))")
+                }
                 guard attempt < configuration.maximumAttempts, !unknownHost, !(error is CancellationError) else {
                     throw RegistryError(.transport, "\(method) \(url) failed after \(attempt) attempts", cause: error)
                 }

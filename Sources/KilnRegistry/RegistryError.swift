@@ -14,6 +14,8 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         public static let noMatchingPlatform = Code("no matching platform")
         public static let unexpectedResponse = Code("unexpected response")
         public static let transport = Code("transport")
+        /// Nothing listens at the registry's address (connection refused): retrying will not help.
+        public static let unreachable = Code("unreachable")
         public static let invalidReference = Code("invalid reference")
 
         public var description: String { name }

@@ -135,6 +135,22 @@ struct RegistryClientTests {
         try await client.shutdown()
     }
 
+    @Test("a registry that does not listen fails at once with connection refused, not after the retries")
+    func connectionRefused() async throws {
+        let client = RegistryClient()
+        let (target, root) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.pull(try ImageReference(parsing: "127.0.0.1:9/nothing/here:1"), into: target)
+            Issue.record("the pull succeeded")
+        } catch let error as RegistryError {
+            #expect(error.description.contains("connection refused (no registry listens at 127.0.0.1:9)"), "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(2), "no backoff for a port nothing listens on")
+        try await client.shutdown()
+    }
+
     @Test("basic auth: credentials from docker's config.json are used, and their absence is a clear error")
     func basicAuth() async throws {
         let registry = try LoopbackRegistry(user: "kiln", password: "s3cret")
