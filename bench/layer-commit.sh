@@ -5,6 +5,7 @@
 # near 1 means kiln costs little beyond compression itself. Also reports kiln's peak RSS.
 # Writes bench/results/layer-commit-DATE.txt.
 source "$(dirname "$0")/../scripts/common.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$KILN_ROOT_DIR"
 install_packages "${KILN_BUILD_PACKAGES[@]}" zstd pigz gzip tar time
 runs="${RUNS:-3}"
@@ -18,20 +19,6 @@ cp -a /usr/lib/x86_64-linux-gnu "$work/tree/lib"
 cp -a /opt/swift/usr/lib/swift/linux "$work/tree/swift-linux" 2>/dev/null || true
 bytes=$(du -sb "$work/tree" | cut -f1)
 
-# median SECONDS for a shell command over $runs runs.
-median() {
-    python3 - "$runs" "$1" <<'PY'
-import subprocess, sys, time
-runs, command = int(sys.argv[1]), sys.argv[2]
-samples = []
-for _ in range(runs):
-    start = time.perf_counter()
-    subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL)
-    samples.append(time.perf_counter() - start)
-samples.sort()
-print(f"{samples[len(samples) // 2]:.3f}")
-PY
-}
 store="$work/store"
 zstd_floor=$(median "tar -C $work/tree -cf - . | zstd -3 -T0 -q | sha256sum")
 pigz_floor=$(median "tar -C $work/tree -cf - . | pigz -1 | sha256sum")

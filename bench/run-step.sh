@@ -7,6 +7,7 @@
 # opening and the base image are subtracted out. Also measured: a step that writes a file (so a layer is
 # committed, gzip). Writes bench/results/run-step-DATE.txt.
 source "$(dirname "$0")/../scripts/common.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$KILN_ROOT_DIR"
 install_packages "${KILN_BUILD_PACKAGES[@]}" crun runc busybox-static python3
 steps="${STEPS:-20}"
@@ -40,21 +41,6 @@ for _ in range(runs):
     start = time.perf_counter()
     subprocess.run(["bash", "-c", script], check=True)
     samples.append((time.perf_counter() - start) / steps)
-samples.sort()
-print(f"{samples[len(samples) // 2]:.4f}")
-PY
-}
-
-# median seconds of one command over $runs runs.
-median() {
-    python3 - "$runs" "$1" <<'PY'
-import subprocess, sys, time
-runs, command = int(sys.argv[1]), sys.argv[2]
-samples = []
-for _ in range(runs):
-    start = time.perf_counter()
-    subprocess.run(["bash", "-c", command], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    samples.append(time.perf_counter() - start)
 samples.sort()
 print(f"{samples[len(samples) // 2]:.4f}")
 PY

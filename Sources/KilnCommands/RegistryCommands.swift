@@ -43,6 +43,7 @@ func transferReporter(verb: String) -> @Sendable (RegistryClient.TransferEvent) 
         case .started: print("\(short): \(verb) \(Formatting.size(event.size))")
         case .finished: print("\(short): done")
         case .skipped: print("\(short): already exists")
+        case .unpacked: print("\(short): unpacked")
         }
     }
 }
@@ -68,7 +69,7 @@ struct PullCommand: AsyncParsableCommand {
         let wanted = try ArgumentValue.platform(platform)
         let store = try store.openStore()
         let pulled = try await registry.withClient { client in
-            try await client.pull(reference, platform: wanted, into: store, progress: quiet ? nil : transferReporter(verb: "downloading"))
+            try await client.pull(reference, platform: wanted, into: store, unpack: true, progress: quiet ? nil : transferReporter(verb: "downloading"))
         }
         if !quiet {
             print("Digest: \(pulled.manifestDescriptor.digest)")

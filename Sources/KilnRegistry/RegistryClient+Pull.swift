@@ -14,7 +14,7 @@ extension RegistryClient {
 
     /// Progress of a transfer, reported per blob.
     public struct TransferEvent: Sendable {
-        public enum Kind: Sendable { case started, finished, skipped }
+        public enum Kind: Sendable { case started, finished, skipped, unpacked }
         public var kind: Kind
         public var digest: Digest
         public var size: Int64
@@ -63,15 +63,18 @@ extension RegistryClient {
     ///
     /// With a `registries.conf` in the configuration, mirrors of the reference's prefix are tried first, then
     /// the (possibly rewritten) registry itself; the image is tagged under the name that was asked for.
+    ///
+    /// With `unpack`, each layer is also unpacked into its snapshot as soon as its blob is in, while the
+    /// others still download, so the image is ready to run when the pull returns (as `docker pull` leaves it).
     public func pull(
-        _ reference: ImageReference, platform: Platform = .host, into store: LayoutStore,
+        _ reference: ImageReference, platform: Platform = .host, into store: LayoutStore, unpack: Bool = false,
         progress: (@Sendable (TransferEvent) -> Void)? = nil
     ) async throws -> StoredImage {
         let sources = try configuration.registries?.pullSources(for: reference).map(\.reference) ?? [reference]
         var failure: (any Error)?
         for source in sources {
             do {
-                return try await pull(from: source, taggingAs: reference, platform: platform, into: store, progress: progress)
+                return try await pull(from: source, taggingAs: reference, platform: platform, into: store, unpack: unpack, progress: progress)
             } catch {
                 failure = error
             }
@@ -81,7 +84,7 @@ extension RegistryClient {
 
     private func pull(
         from source: ImageReference, taggingAs reference: ImageReference, platform: Platform, into store: LayoutStore,
-        progress: (@Sendable (TransferEvent) -> Void)?
+        unpack: Bool, progress: (@Sendable (TransferEvent) -> Void)?
     ) async throws -> StoredImage {
         var (descriptor, bytes) = try await fetchManifest(source)
         if descriptor.mediaType.isIndex {
@@ -99,8 +102,13 @@ extension RegistryClient {
         } catch {
             throw RegistryError(.unexpectedResponse, "the manifest of \(reference.familiarDescription) cannot be read", cause: error)
         }
+        let layers = Set(manifest.layers.map(\.digest))
         try await forEachBlob([manifest.config] + manifest.layers) { blob in
             try await self.fetchBlob(blob, repository: source, into: store, progress: progress)
+            if unpack && layers.contains(blob.digest) {
+                try await BlockingWork.run { _ = try SnapshotStore(store: store).prepare(layer: blob) }
+                progress?(TransferEvent(kind: .unpacked, digest: blob.digest, size: blob.size))
+            }
         }
         try store.putBlob(bytes, expected: descriptor.digest)
         let tag = reference.tag == nil && reference.digest != nil ? nil : reference

@@ -40,9 +40,7 @@ extension Solver {
 extension Solver {
     /// Runs blocking file-system work on a dispatch queue, leaving the concurrency pool's few threads free.
     static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
+        try await BlockingWork.run(work)
     }
 }
 
@@ -73,7 +71,7 @@ public struct BaseImages: Sendable {
         }
         status("pulling \(parsed.familiarDescription)")
         do {
-            return try await registry.pull(parsed, platform: platform, into: store)
+            return try await registry.pull(parsed, platform: platform, into: store, unpack: true)
         } catch {
             throw SolveError(step: "FROM \(reference)", message: "failed to resolve source metadata for \(parsed.familiarDescription): \(error)")
         }

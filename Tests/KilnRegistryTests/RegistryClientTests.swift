@@ -42,7 +42,7 @@ struct RegistryClientTests {
             let digest = try await client.push(image, to: reference, from: source)
             #expect(digest == image.manifestDescriptor.digest)
 
-            let skipped = SkippedCounter()
+            let skipped = EventCounter()
             try await client.push(image, to: reference, from: source, progress: { if $0.kind == .skipped { skipped.increment() } })
             #expect(skipped.value == 2)
 
@@ -50,6 +50,14 @@ struct RegistryClientTests {
             #expect(pulled.id == image.id)
             #expect(pulled.manifestDescriptor.digest == digest)
             #expect(try target.check().isHealthy)
+            let diffID = image.config.rootfs.diffIDs[0]
+            #expect(!SnapshotStore(store: target).exists(diffID), "a plain pull only stores blobs")
+
+            let unpacked = EventCounter()
+            _ = try await client.pull(reference, into: target, unpack: true, progress: { if $0.kind == .unpacked { unpacked.increment() } })
+            #expect(unpacked.value == 1, "one layer, unpacked although its blob was already there")
+            let snapshot = SnapshotStore(store: target).rootfs(for: diffID)
+            #expect(FileManager.default.fileExists(atPath: snapshot + "/data.bin"))
             let byDigest = try await client.pull(try ImageReference(parsing: "\(registry.host)/team/app@\(digest)"), into: target)
             #expect(byDigest.id == image.id)
         }
@@ -214,7 +222,7 @@ extension RegistryClientTests {
     }
 }
 
-final class SkippedCounter: @unchecked Sendable {
+final class EventCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     func increment() { lock.lock(); count += 1; lock.unlock() }
