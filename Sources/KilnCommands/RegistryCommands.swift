@@ -41,6 +41,7 @@ func transferReporter(verb: String) -> @Sendable (RegistryClient.TransferEvent) 
         let short = event.digest.encoded.prefix(12)
         switch event.kind {
         case .started: print("\(short): \(verb) \(Formatting.size(event.size))")
+        case .resumed: print("\(short): resuming at \(Formatting.size(event.offset)) of \(Formatting.size(event.size))")
         case .finished: print("\(short): done")
         case .skipped: print("\(short): already exists")
         case .unpacked: print("\(short): unpacked")

@@ -14,10 +14,12 @@ extension RegistryClient {
 
     /// Progress of a transfer, reported per blob.
     public struct TransferEvent: Sendable {
-        public enum Kind: Sendable { case started, finished, skipped, unpacked }
+        public enum Kind: Sendable { case started, resumed, finished, skipped, unpacked }
         public var kind: Kind
         public var digest: Digest
         public var size: Int64
+        /// Where a resumed download continues.
+        public var offset: Int64 = 0
     }
 
     /// Fetches a manifest or index by tag or digest and checks its digest.
@@ -139,9 +141,18 @@ extension RegistryClient {
             progress?(TransferEvent(kind: .skipped, digest: blob.digest, size: blob.size))
             return
         }
-        progress?(TransferEvent(kind: .started, digest: blob.digest, size: blob.size))
         let url = "\(configuration.baseURL(for: reference.domain))/v2/\(reference.path)/blobs/\(blob.digest)"
-        let writer = try store.blobWriter()
+        // What an interrupted pull (even a killed process) left of this blob is continued with a Range request.
+        let writer = try store.resumableBlobWriter(for: blob.digest)
+        if writer.resumedBytes > blob.size {
+            writer.abandon()
+            return try await fetchBlob(blob, repository: reference, into: store, progress: progress, restarts: restarts + 1)
+        }
+        if writer.resumedBytes > 0 {
+            progress?(TransferEvent(kind: .resumed, digest: blob.digest, size: blob.size, offset: writer.resumedBytes))
+        } else {
+            progress?(TransferEvent(kind: .started, digest: blob.digest, size: blob.size))
+        }
         var failures = 0
         do {
             while true {
@@ -191,6 +202,8 @@ extension RegistryClient {
             do {
                 try writer.commit(expected: blob.digest, expectedSize: blob.size)
             } catch {
+                // The commit dropped the bytes; when some came from an earlier pull, they may be the bad ones.
+                if writer.resumedBytes > 0 { throw RestartDownload() }
                 throw RegistryError(.digestMismatch, "blob \(blob.digest) from \(reference.name) does not match its digest", cause: error)
             }
         } catch is RestartDownload {
@@ -199,8 +212,12 @@ extension RegistryClient {
                 throw RegistryError(.transport, "downloading \(blob.digest) kept breaking and the registry does not resume downloads")
             }
             return try await fetchBlob(blob, repository: reference, into: store, progress: progress, restarts: restarts + 1)
-        } catch {
+        } catch let error as RegistryError where error.code == .digestMismatch {
             writer.abandon()
+            throw error
+        } catch {
+            // Broken connections, Ctrl-C: keep what arrived for the next pull.
+            writer.suspend()
             throw error
         }
         progress?(TransferEvent(kind: .finished, digest: blob.digest, size: blob.size))

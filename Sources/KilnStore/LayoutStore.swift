@@ -39,6 +39,12 @@ public final class LayoutStore: Sendable {
         try BlobWriter(layout: layout)
     }
 
+    /// A writer for the blob `digest` that continues what an interrupted download of it left in the store
+    /// (see ``BlobWriter/resumedBytes``); a plain writer when another download of that blob runs right now.
+    public func resumableBlobWriter(for digest: Digest) throws -> BlobWriter {
+        try BlobWriter(layout: layout, resuming: digest) ?? BlobWriter(layout: layout)
+    }
+
     /// Stores `bytes` (if not already present) and returns their digest.
     @discardableResult
     public func putBlob(_ bytes: [UInt8], expected: Digest? = nil) throws -> Digest {

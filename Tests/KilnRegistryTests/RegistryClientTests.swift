@@ -159,6 +159,34 @@ struct RegistryClientTests {
         try await client.shutdown()
     }
 
+    @Test("a pull that was interrupted (even killed) continues where it stopped; a bad partial download starts over",
+          arguments: [false, true])
+    func resumesInterruptedDownloads(corruptPartial: Bool) async throws {
+        let registry = try LoopbackRegistry()
+        let reference = try ImageReference(parsing: "\(registry.host)/team/resume:1")
+        let (source, image, sourceRoot) = try Self.storeWithImage(reference.description, size: 300_000)
+        defer { try? FileManager.default.removeItem(atPath: sourceRoot) }
+        let (target, targetRoot) = try Self.emptyStore()
+        defer { try? FileManager.default.removeItem(atPath: targetRoot) }
+        let layer = image.manifest.layers[0]
+        // What a pull killed after 100 000 bytes of the layer leaves: its partial file, no lock held.
+        let blob = try Data(contentsOf: URL(fileURLWithPath: source.layout.blobPath(layer.digest)))
+        var partial = blob.prefix(100_000)
+        if corruptPartial { partial = Data(repeating: 0x5A, count: 100_000) }
+        try partial.write(to: URL(fileURLWithPath: target.layout.ingestDirectory + "/partial-" + layer.digest.encoded))
+        try await RegistryClient.withClient { client in
+            try await client.push(image, to: reference, from: source)
+            let resumed = EventCounter()
+            let pulled = try await client.pull(reference, into: target, progress: { event in
+                if event.kind == .resumed && event.offset == 100_000 && event.digest == layer.digest { resumed.increment() }
+            })
+            #expect(pulled.id == image.id)
+            #expect(resumed.value == 1)
+        }
+        #expect(try target.check().isHealthy, "the blob landed whole and verified")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.layout.ingestDirectory).isEmpty, "no partial file is left")
+    }
+
     @Test("basic auth: credentials from docker's config.json are used, and their absence is a clear error")
     func basicAuth() async throws {
         let registry = try LoopbackRegistry(user: "kiln", password: "s3cret")
