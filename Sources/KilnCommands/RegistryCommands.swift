@@ -66,11 +66,12 @@ struct PullCommand: AsyncParsableCommand {
     var image: String
 
     func run() async throws {
-        let reference = try ArgumentValue.reference(image)
         let wanted = try ArgumentValue.platform(platform)
         let store = try store.openStore()
+        var reference = try ArgumentValue.reference(image)
         let pulled = try await registry.withClient { client in
-            try await client.pull(reference, platform: wanted, into: store, unpack: true, progress: quiet ? nil : transferReporter(verb: "downloading"))
+            reference = try ArgumentValue.reference(client.resolvingAlias(image))
+            return try await client.pull(reference, platform: wanted, into: store, unpack: true, progress: quiet ? nil : transferReporter(verb: "downloading"))
         }
         if !quiet {
             print("Digest: \(pulled.manifestDescriptor.digest)")

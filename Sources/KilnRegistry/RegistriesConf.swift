@@ -2,8 +2,12 @@ import Foundation
 import KilnOCI
 
 /// The containers registries configuration (`/etc/containers/registries.conf` and `registries.conf.d/*.conf`,
-/// version 2): per-prefix registries with mirrors, insecure and blocked flags, and the unqualified-search list.
-/// kiln reads the subset of TOML these files use.
+/// version 2): per-prefix registries with mirrors, insecure and blocked flags, short-name aliases, and the
+/// unqualified-search list. kiln reads the subset of TOML these files use.
+///
+/// A short name without an alias means Docker Hub, as in docker and BuildKit: kiln does not search the
+/// unqualified-search registries (which podman does, and which makes the same Dockerfile pull different images
+/// on different machines).
 ///
 /// Source: https://github.com/containers/image/blob/main/docs/containers-registries.conf.5.md
 public struct RegistriesConf: Sendable, Equatable {
@@ -24,6 +28,8 @@ public struct RegistriesConf: Sendable, Equatable {
 
     public var registries: [Registry] = []
     public var unqualifiedSearchRegistries: [String] = []
+    /// `[aliases]`: short name (`busybox`, `team/tool`) → fully qualified name.
+    public var aliases: [String: String] = [:]
 
     public init() {}
 
@@ -57,6 +63,21 @@ public struct RegistriesConf: Sendable, Equatable {
             registries.append(registry)
         }
         if !other.unqualifiedSearchRegistries.isEmpty { unqualifiedSearchRegistries = other.unqualifiedSearchRegistries }
+        aliases.merge(other.aliases) { $1 }
+    }
+
+    /// `text` with its name replaced by its alias when it is a short name (no registry host) that has one:
+    /// `busybox:1` → `registry.example/mirror/busybox:1`. Anything else is returned as it is.
+    public func resolvingAlias(_ text: String) -> String {
+        guard !aliases.isEmpty else { return text }
+        let components = text.split(separator: "/", omittingEmptySubsequences: false)
+        if components.count > 1, let first = components.first, first.contains(".") || first.contains(":") || first == "localhost" {
+            return text
+        }
+        let lastSlash = text.lastIndex(of: "/").map { text.index(after: $0) } ?? text.startIndex
+        let suffixStart = text[lastSlash...].firstIndex { $0 == ":" || $0 == "@" } ?? text.endIndex
+        guard let alias = aliases[String(text[..<suffixStart])] else { return text }
+        return alias + text[suffixStart...]
     }
 
     struct SyntaxError: Error, CustomStringConvertible {
@@ -68,7 +89,7 @@ public struct RegistriesConf: Sendable, Equatable {
     /// Parses one file.
     public static func parse(_ text: String) throws -> RegistriesConf {
         var conf = RegistriesConf()
-        enum Section { case top, registry, mirror, other }
+        enum Section { case top, registry, mirror, aliases, other }
         var section = Section.top
         var current: Registry?
         var prefixGiven = false
@@ -89,6 +110,9 @@ public struct RegistriesConf: Sendable, Equatable {
                     flush()
                     current = Registry(prefix: "", location: "", insecure: false, blocked: false, mirrors: [])
                     section = .registry
+                case "[aliases]":
+                    flush()
+                    section = .aliases
                 case "[[registry.mirror]]":
                     guard current != nil else { throw SyntaxError(line: number + 1, reason: "[[registry.mirror]] outside a [[registry]]") }
                     current?.mirrors.append(Endpoint(location: "", insecure: false))
@@ -104,6 +128,7 @@ public struct RegistriesConf: Sendable, Equatable {
             let value = try Self.value(String(line[line.index(after: equals)...]).trimmingCharacters(in: .whitespaces), line: number + 1)
             switch (section, key) {
             case (.top, "unqualified-search-registries"): conf.unqualifiedSearchRegistries = value.strings
+            case (.aliases, _): conf.aliases[key] = value.string
             case (.registry, "prefix"): current?.prefix = value.string; prefixGiven = true
             case (.registry, "location"): current?.location = value.string
             case (.registry, "insecure"): current?.insecure = value.bool

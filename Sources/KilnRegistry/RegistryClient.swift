@@ -11,6 +11,11 @@ public final class RegistryClient: Sendable {
     let http: HTTPClient
     let tokens = TokenCache()
 
+    /// `text` (an image reference as the user wrote it) with a short-name alias from registries.conf applied.
+    public func resolvingAlias(_ text: String) -> String {
+        configuration.registries?.resolvingAlias(text) ?? text
+    }
+
     public init(configuration: RegistryConfiguration = RegistryConfiguration()) {
         self.configuration = configuration
         var httpConfiguration = HTTPClient.Configuration()

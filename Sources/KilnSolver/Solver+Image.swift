@@ -58,7 +58,8 @@ public struct BaseImages: Sendable {
     }
 
     /// The image `reference` for `platform`; `status` hears about pulls.
-    public func image(_ reference: String, platform: Platform, status: @Sendable (String) -> Void = { _ in }) async throws -> StoredImage {
+    public func image(_ written: String, platform: Platform, status: @Sendable (String) -> Void = { _ in }) async throws -> StoredImage {
+        let reference = registry?.resolvingAlias(written) ?? written
         let parsed: ImageReference
         do {
             parsed = try ImageReference(parsing: reference)

@@ -30,6 +30,29 @@ struct RegistriesConfTests {
         """
     }
 
+    static let aliasConf = """
+        [aliases]
+        "busybox" = "lab.local:5000/base/busybox"
+        "team/tool" = "quay.io/team/tool"
+        """
+
+    @Test("short-name aliases apply to names written without a registry, keeping tag and digest", arguments: [
+        ("busybox", "lab.local:5000/base/busybox"),
+        ("busybox:1", "lab.local:5000/base/busybox:1"),
+        ("busybox@sha256:" + String(repeating: "a", count: 64), "lab.local:5000/base/busybox@sha256:" + String(repeating: "a", count: 64)),
+        ("team/tool:2", "quay.io/team/tool:2"),
+        ("docker.io/library/busybox:1", "docker.io/library/busybox:1"),
+        ("localhost/busybox", "localhost/busybox"),
+        ("busybox2:1", "busybox2:1"),
+        ("other/busybox", "other/busybox"),
+    ])
+    func aliases(written: String, resolved: String) throws {
+        var conf = try RegistriesConf.parse(Self.labConf("lab.local:5000"))
+        conf.merge(try RegistriesConf.parse(Self.aliasConf))
+        #expect(conf.resolvingAlias(written) == resolved)
+        #expect(conf.registries.count == 3, "an [aliases] table does not end up in the last registry")
+    }
+
     @Test("the lab's drop-in parses into registries, mirrors and flags")
     func parses() throws {
         let conf = try RegistriesConf.parse(Self.labConf("lab.local:5000"))
