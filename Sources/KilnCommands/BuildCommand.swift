@@ -36,7 +36,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("SSH agent socket to expose to RUN --mount=type=ssh", valueName: "default|id[=socket]"))
     var ssh: [String] = []
 
-    @Option(help: ArgumentHelp("Target platform (one)", valueName: "os/arch[/variant]"))
+    @Option(help: ArgumentHelp("Target platform, or several separated by commas for a multi-platform image", valueName: "os/arch[/variant][,…]"))
     var platform: String?
 
     @Flag(name: .customLong("no-cache"), help: "Do not use cache when building the image")
@@ -113,16 +113,21 @@ struct BuildCommand: AsyncParsableCommand {
 
         // Frontend: parse, resolve the stages the target needs.
         let dockerfile = try input.parse(renderer: renderer, failureStatus: 1)
-        var buildOptions = BuildOptions(target: target, buildArgs: try BuildArgument.parse(buildArgs))
-        buildOptions.targetPlatform = try ArgumentValue.platform(platform)
-        let plan: BuildPlan
-        do {
-            plan = try BuildPlan(dockerfile: dockerfile, options: buildOptions)
-        } catch {
-            printError(renderer.render(Diagnostic(error)))
-            throw ExitCode(1)
+        // One plan per target platform: each resolves its stages with its own TARGETPLATFORM.
+        let platforms = try ArgumentValue.platforms(platform)
+        var plans: [BuildPlan] = []
+        for targetPlatform in platforms {
+            var buildOptions = BuildOptions(target: target, buildArgs: try BuildArgument.parse(buildArgs))
+            buildOptions.targetPlatform = targetPlatform
+            buildOptions.namesPlatformInSteps = platforms.count > 1
+            do {
+                plans.append(try BuildPlan(dockerfile: dockerfile, options: buildOptions))
+            } catch {
+                printError(renderer.render(Diagnostic(error)))
+                throw ExitCode(1)
+            }
         }
-        let unconsumed = plan.unconsumedBuildArgs
+        let unconsumed = plans[0].unconsumedBuildArgs
         if !unconsumed.isEmpty && !quiet {
             printError("warning: one or more build-args [\(unconsumed.joined(separator: " "))] were not consumed")
         }
@@ -136,8 +141,8 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let client = RegistryClient(configuration: registry.makeConfiguration())
         do {
-            let result = try await SignalCancellation.run { [self] in
-                try await build(plan: plan, input: input, renderer: renderer, store: store, runtime: runtime, client: client,
+            let result = try await SignalCancellation.run { [self, plans] in
+                try await build(plans: plans, input: input, renderer: renderer, store: store, runtime: runtime, client: client,
                                 contextDirectory: buildContext.directory, progressMode: quiet ? .quiet : progressMode, tags: tags, outputs: outputs,
                                 caches: (cacheImports, cacheExports), started: started)
             }
@@ -162,48 +167,63 @@ struct BuildCommand: AsyncParsableCommand {
         return outputs
     }
 
-    /// Builds and exports; returns the image ID.
+    /// What solving one target platform's plan produced.
+    private struct PlatformBuild {
+        var plan: BuildPlan
+        var lowered: LoweredBuild
+        var states: [VertexID: FileSystemState]
+        let printer: BuildProgress
+        var targetState: FileSystemState { lowered.target.root.flatMap { states[$0] } ?? .empty }
+    }
+
+    /// Builds every plan (one per target platform) and exports; returns the image ID (the index digest for
+    /// several platforms).
     private func build(
-        plan: BuildPlan, input: DockerfileInput, renderer: DiagnosticRenderer, store: LayoutStore, runtime: OCIRuntime,
+        plans: [BuildPlan], input: DockerfileInput, renderer: DiagnosticRenderer, store: LayoutStore, runtime: OCIRuntime,
         client: RegistryClient, contextDirectory: String, progressMode: BuildProgress.Mode, tags: [ImageReference],
         outputs: [OutputFlag], caches: (imports: [CacheFlag], exports: [CacheFlag]), started: Date
     ) async throws -> String {
-        let printer = BuildProgress(mode: progressMode)
         let bases = BaseImages(store: store, registry: client, alwaysPull: pull)
         // Base images first: lowering needs their config (ENV, WORKDIR, USER, ONBUILD …).
         var configs = KnownBaseImages()
-        for index in plan.order {
-            guard case .image(let reference) = plan.stages[index].base else { continue }
-            let platform = plan.stages[index].platform
-            do {
-                let image = try await bases.image(reference, platform: platform) { message in
-                    if progressMode != .quiet { printError("#0 \(message)") }
-                }
-                configs.add(image.config, for: reference, platform: platform)
-            } catch let error as SolveError {
-                printError(renderer.render(Diagnostic(severity: .error, message: error.message, range: plan.stages[index].stage.from.range)))
-                throw ExitCode(1)
-            }
-        }
-        let lowered: LoweredBuild
-        do {
-            lowered = try Lowering.lower(plan, contextExcludes: input.ignorePatterns, baseImages: configs)
-        } catch {
-            printError(renderer.render(Diagnostic(error)))
-            throw ExitCode(1)
-        }
-
-        // RUN for another architecture goes through the kernel's binfmt handlers; say so before starting.
-        let needed = lowered.target.root.map { lowered.graph.closure(of: [$0]) } ?? []
-        if needed.contains(where: { if case .exec = lowered.graph[$0].op { return true } else { return false } }) {
-            for stage in plan.order.map({ plan.stages[$0] }) {
+        for plan in plans {
+            for index in plan.order {
+                guard case .image(let reference) = plan.stages[index].base else { continue }
+                let platform = plan.stages[index].platform
+                guard configs.config(for: reference, platform: platform) == nil else { continue }
                 do {
-                    try PlatformEmulation.check(stage.platform)
-                } catch {
-                    printError(renderer.render(Diagnostic(severity: .error, message: "\(error)", range: stage.stage.from.range)))
+                    let image = try await bases.image(reference, platform: platform) { message in
+                        if progressMode != .quiet { printError("#0 \(message)") }
+                    }
+                    configs.add(image.config, for: reference, platform: platform)
+                } catch let error as SolveError {
+                    printError(renderer.render(Diagnostic(severity: .error, message: error.message, range: plan.stages[index].stage.from.range)))
                     throw ExitCode(1)
                 }
             }
+        }
+        var lowereds: [LoweredBuild] = []
+        for plan in plans {
+            let lowered: LoweredBuild
+            do {
+                lowered = try Lowering.lower(plan, contextExcludes: input.ignorePatterns, baseImages: configs)
+            } catch {
+                printError(renderer.render(Diagnostic(error)))
+                throw ExitCode(1)
+            }
+            // RUN for another architecture goes through the kernel's binfmt handlers; say so before starting.
+            let needed = lowered.target.root.map { lowered.graph.closure(of: [$0]) } ?? []
+            if needed.contains(where: { if case .exec = lowered.graph[$0].op { return true } else { return false } }) {
+                for stage in plan.order.map({ plan.stages[$0] }) {
+                    do {
+                        try PlatformEmulation.check(stage.platform)
+                    } catch {
+                        printError(renderer.render(Diagnostic(severity: .error, message: "\(error)", range: stage.stage.from.range)))
+                        throw ExitCode(1)
+                    }
+                }
+            }
+            lowereds.append(lowered)
         }
 
         var options = SolveOptions()
@@ -220,7 +240,6 @@ struct BuildCommand: AsyncParsableCommand {
             options.compressionLevel = compressed.compressionLevel
         }
         if let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap({ Int64($0) }) { options.sourceDateEpoch = epoch }
-        options.cache = cacheOptions(plan: plan, lowered: lowered)
         let exchange = CacheExchange(store: store, registry: client)
         for source in caches.imports {
             // As in BuildKit, a cache that cannot be imported only costs time: the build goes on without it.
@@ -233,27 +252,37 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let executor = ContainerExecutor(runtime: runtime, store: store)
         await executor.sweepAbandoned()
-        let solver = Solver(store: store, executor: executor, registry: client, options: options) { printer.handle($0) }
-        let states: [VertexID: FileSystemState]
-        do {
-            states = try await solver.solve(lowered.graph, roots: lowered.target.root.map { [$0] } ?? [])
-            printer.finish()
-        } catch {
-            printer.finish()
-            guard let error = error as? SolveError else { throw error }
-            report(error, renderer: renderer)
-            throw ExitCode(1)
+        // The platforms one after the other: work they share (stages on $BUILDPLATFORM) is a cache hit the
+        // second time.
+        var builds: [PlatformBuild] = []
+        for (plan, lowered) in zip(plans, lowereds) {
+            options.cache = cacheOptions(plan: plan, lowered: lowered, platformCount: plans.count)
+            let printer = BuildProgress(mode: progressMode)
+            let solver = Solver(store: store, executor: executor, registry: client, options: options) { printer.handle($0) }
+            do {
+                let states = try await solver.solve(lowered.graph, roots: lowered.target.root.map { [$0] } ?? [])
+                printer.finish()
+                builds.append(PlatformBuild(plan: plan, lowered: lowered, states: states, printer: printer))
+            } catch {
+                printer.finish()
+                guard let error = error as? SolveError else { throw error }
+                report(error, renderer: renderer)
+                throw ExitCode(1)
+            }
         }
 
-        // Export: the target stage becomes the image.
-        let targetState = lowered.target.root.flatMap { states[$0] } ?? .empty
-        let config = try ImageExporter.finalConfig(lowered.target.config, state: targetState, created: exportDate(options), labels: try labels())
-        let image = try ImageExporter.commit(config: config, state: targetState, tags: tags, to: store)
+        // Export: the target stage becomes the image; several platforms become an index of their images.
+        var images: [StoredImage] = []
+        for build in builds {
+            let config = try ImageExporter.finalConfig(build.lowered.target.config, state: build.targetState, created: exportDate(options), labels: try labels())
+            images.append(try ImageExporter.commit(config: config, state: build.targetState, tags: tags, partOfIndex: builds.count > 1, to: store))
+        }
+        let image = images.count == 1 ? images[0] : try store.commitIndex(images, tags: tags)
         for output in outputs {
-            try await export(image, state: targetState, output: output, store: store, client: client, tags: tags, quietly: progressMode == .quiet)
+            try await export(image, platformImages: images, output: output, store: store, client: client, tags: tags, quietly: progressMode == .quiet)
         }
         for destination in caches.exports {
-            let keys = cacheKeys(lowered: lowered, states: states, allSteps: destination.exportsAllSteps)
+            let keys = builds.flatMap { cacheKeys(lowered: $0.lowered, states: $0.states, allSteps: destination.exportsAllSteps) }
             do {
                 let summary = try await exchange.export(keys: keys, includesCacheMounts: destination.includesCacheMounts, to: destination.location)
                 if progressMode != .quiet {
@@ -263,24 +292,35 @@ struct BuildCommand: AsyncParsableCommand {
                 throw CommandFailure("cannot export cache to \(destination.location.text): \(error)")
             }
         }
-        if printer.cacheOutcomes().contains(where: { $0.reasons != nil }) { collectCache(store: store, quietly: progressMode == .quiet) }
-        if let iidfile { try image.id.description.write(toFile: iidfile, atomically: true, encoding: .utf8) }
+        if builds.contains(where: { $0.printer.cacheOutcomes().contains { $0.reasons != nil } }) {
+            collectCache(store: store, quietly: progressMode == .quiet)
+        }
+        // As buildx: the config digest names a single-platform image, the index digest a multi-platform one.
+        let imageID = images.count == 1 ? image.id.description : image.descriptor.digest.description
+        if let iidfile { try imageID.write(toFile: iidfile, atomically: true, encoding: .utf8) }
         if let metadataFile {
-            let metadata: [String: Any] = [
-                "containerimage.digest": image.manifestDescriptor.digest.description,
-                "containerimage.config.digest": image.id.description,
+            var metadata: [String: Any] = [
+                "containerimage.digest": image.descriptor.digest.description,
                 "image.name": tags.map(\.description).joined(separator: ","),
             ]
+            if images.count == 1 { metadata["containerimage.config.digest"] = image.id.description }
             let data = try JSONSerialization.data(withJSONObject: metadata, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: metadataFile))
         }
         if progressMode != .quiet {
-            var summary = summarise(plan: plan, lowered: lowered, states: states, printer: printer, image: image, tags: tags, started: started)
-            summary.cache = printer.cacheOutcomes()
-            print(summary.render())
-            if explainCache { print(summary.renderCacheExplanation()) }
+            for (build, platformImage) in zip(builds, images) {
+                if builds.count > 1 { print("\(platformImage.config.platform):") }
+                var summary = summarise(build, image: platformImage, tags: tags, started: started)
+                summary.cache = build.printer.cacheOutcomes()
+                print(summary.render())
+                if explainCache { print(summary.renderCacheExplanation()) }
+            }
+            if builds.count > 1 {
+                let names = tags.isEmpty ? "" : " " + tags.map(\.familiarDescription).joined(separator: ", ")
+                print("Index\(names): \(images.count) platforms (\(images.map { $0.config.platform.description }.joined(separator: ", "))), \(image.descriptor.digest)")
+            }
         }
-        return image.id.description
+        return imageID
     }
 
     /// Keeps the build cache within its limit after a build that added records: `KILN_CACHE_KEEP_STORAGE`
@@ -321,7 +361,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     /// `--no-cache`, `--no-cache-filter` (every step of the named stages runs) and what names this build
     /// for miss explanations: the context, the Dockerfile and the target.
-    private func cacheOptions(plan: BuildPlan, lowered: LoweredBuild) -> CacheOptions {
+    private func cacheOptions(plan: BuildPlan, lowered: LoweredBuild, platformCount: Int) -> CacheOptions {
         var cache = CacheOptions()
         cache.usesRecords = !noCache
         let filtered = Set(noCacheFilter.flatMap { $0.split(separator: ",").map(String.init) })
@@ -336,6 +376,8 @@ struct BuildCommand: AsyncParsableCommand {
         let contextPath = context == "-" ? "-" : URL(fileURLWithPath: context).standardizedFileURL.path
         let dockerfilePath = file.map { $0 == "-" ? "-" : URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "Dockerfile"
         cache.historyKey = [contextPath, dockerfilePath, target ?? ""].joined(separator: "\n")
+        // Each platform of a multi-platform build is compared with the same platform's previous build.
+        if platformCount > 1 { cache.historyKey = (cache.historyKey ?? "") + "\n" + plan.options.targetPlatform.description }
         return cache
     }
 
@@ -364,9 +406,27 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     private func export(
-        _ image: StoredImage, state: FileSystemState, output: OutputFlag, store: LayoutStore, client: RegistryClient,
+        _ image: StoredImage, platformImages: [StoredImage], output: OutputFlag, store: LayoutStore, client: RegistryClient,
         tags: [ImageReference], quietly: Bool
     ) async throws {
+        if platformImages.count > 1 {
+            switch output.kind {
+            case .docker:
+                throw CommandFailure("a docker archive holds one platform: use --output type=oci for a multi-platform image, or one --platform")
+            case .tar:
+                throw CommandFailure("--output type=tar holds one platform's files: use type=local (one directory per platform) or one --platform")
+            case .local:
+                // As buildx: one directory per platform, named like linux_arm64.
+                let destination = output.destination ?? "."
+                for platformImage in platformImages {
+                    let name = platformImage.config.platform.description.replacingOccurrences(of: "/", with: "_")
+                    try FilesystemExport.export(platformImage, from: store, kind: .directory, to: destination + "/" + name)
+                }
+                return
+            case .image, .oci:
+                break
+            }
+        }
         switch output.kind {
         case .image:
             for name in output.names { try store.tag(try ArgumentValue.reference(name), image.descriptor) }
@@ -397,10 +457,8 @@ struct BuildCommand: AsyncParsableCommand {
         }
     }
 
-    private func summarise(
-        plan: BuildPlan, lowered: LoweredBuild, states: [VertexID: FileSystemState], printer: BuildProgress, image: StoredImage,
-        tags: [ImageReference], started: Date
-    ) -> BuildSummary {
+    private func summarise(_ build: PlatformBuild, image: StoredImage, tags: [ImageReference], started: Date) -> BuildSummary {
+        let (plan, lowered, states, printer) = (build.plan, build.lowered, build.states, build.printer)
         var assigned = Set<VertexID>()
         var stages: [BuildSummary.Stage] = []
         for stage in lowered.stages {

@@ -100,6 +100,18 @@ enum ArgumentValue {
         }
     }
 
+    /// `--platform a,b,…` (default: this machine's), without repeats.
+    static func platforms(_ text: String?) throws -> [Platform] {
+        guard let text else { return [.host] }
+        var result: [Platform] = []
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parsed = try platform(item)
+            if !result.contains(parsed) { result.append(parsed) }
+        }
+        guard !result.isEmpty else { throw ValidationError("--platform needs at least one os/arch") }
+        return result
+    }
+
     static func reference(_ text: String) throws -> ImageReference {
         do {
             return try ImageReference(parsing: text)

@@ -56,10 +56,13 @@ public enum ImageExporter {
     }
 
     /// Commits the image to the store; tagged with `tags`, or kept untagged (like `docker build` without `-t`).
+    /// A platform's image of a multi-platform build (`partOfIndex`) is neither: the index that lists it is.
     @discardableResult
-    public static func commit(config: ImageConfig, state: FileSystemState, tags: [ImageReference], to store: LayoutStore) throws -> StoredImage {
-        let image = try store.commitImage(config: config, layers: ociLayers(of: state), tags: tags)
-        if tags.isEmpty { try store.addUntagged(image.descriptor) }
+    public static func commit(
+        config: ImageConfig, state: FileSystemState, tags: [ImageReference], partOfIndex: Bool = false, to store: LayoutStore
+    ) throws -> StoredImage {
+        let image = try store.commitImage(config: config, layers: ociLayers(of: state), tags: partOfIndex ? [] : tags)
+        if tags.isEmpty && !partOfIndex { try store.addUntagged(image.descriptor) }
         return image
     }
 }

@@ -65,6 +65,22 @@ extension LayoutStore {
         return StoredImage(reference: tags.first, descriptor: manifestDescriptor, manifestDescriptor: manifestDescriptor, manifest: manifest, config: config)
     }
 
+    /// Stores a multi-platform index of `images` (each already committed), tags it (or keeps it untagged, so
+    /// that it is not collected), and returns it resolved to `platform` (default: the first image's).
+    @discardableResult
+    public func commitIndex(_ images: [StoredImage], tags: [ImageReference], platform: Platform? = nil) throws -> StoredImage {
+        let manifests = images.map { image in
+            var descriptor = image.manifestDescriptor
+            descriptor.platform = image.config.platform
+            descriptor.annotations = nil
+            return descriptor
+        }
+        let descriptor = try putJSON(Index(manifests: manifests), mediaType: .ociIndex)
+        if tags.isEmpty { try addUntagged(descriptor) }
+        for tag in tags { try self.tag(tag, descriptor) }
+        return try image(descriptor: descriptor, reference: tags.first, platform: platform ?? images.first?.config.platform ?? .host)
+    }
+
     // MARK: Layers
 
     var layerInfoDirectory: String { layout.root + "/meta/layers" }

@@ -163,7 +163,8 @@ struct StageLowering {
 
     /// `[name step/total] text`, as buildx prints it.
     func vertexName(_ text: String) -> String {
-        let prefix = plan.dockerfile.stages.count > 1 ? "\(resolved.stage.displayName) " : ""
+        var prefix = plan.dockerfile.stages.count > 1 ? "\(resolved.stage.displayName) " : ""
+        if plan.options.namesPlatformInSteps { prefix = "\(resolved.platform) " + prefix }
         return "[\(prefix)\(step)/\(totalSteps)] \(text)"
     }
 

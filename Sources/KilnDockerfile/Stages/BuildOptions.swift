@@ -10,6 +10,9 @@ public struct BuildOptions: Sendable {
     public var targetPlatform: Platform
     /// The platform of the machine building it.
     public var buildPlatform: Platform
+    /// Whether step names start with their stage's platform (`[linux/arm64 build 2/4]`), as buildx names them
+    /// when several platforms are built at once.
+    public var namesPlatformInSteps = false
 
     public init(
         target: String? = nil, buildArgs: [String: String] = [:], targetPlatform: Platform = .host,
