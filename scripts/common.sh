@@ -30,7 +30,7 @@ install_packages() {
 # What building kiln needs from Debian besides Swift: pkg-config and the zlib and zstd headers.
 KILN_BUILD_PACKAGES=(pkg-config zlib1g-dev libzstd-dev git ca-certificates python3)
 # Independent tools the integration tests check kiln's output against.
-KILN_TEST_PACKAGES=(skopeo umoci podman gzip tar docker-registry apache2-utils crun runc busybox-static debootstrap qemu-user-static binfmt-support curl xz-utils)
+KILN_TEST_PACKAGES=(skopeo umoci podman gzip tar docker-registry apache2-utils crun runc busybox-static debootstrap qemu-user-static binfmt-support curl xz-utils slirp4netns)
 
 # The shared corpora live next to the checkout (../shared) unless KILN_SHARED says otherwise.
 export KILN_SHARED="${KILN_SHARED:-$(cd "$KILN_ROOT_DIR/.." && pwd)/shared}"

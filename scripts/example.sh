@@ -5,7 +5,7 @@
 # KILN_DEBIAN_IMAGES=1 also makes debian:bookworm and gcc:12 (debootstrap) and builds the C example.
 source "$(dirname "$0")/common.sh"
 cd "$KILN_ROOT_DIR"
-install_packages "${KILN_BUILD_PACKAGES[@]}" crun runc busybox-static
+install_packages "${KILN_BUILD_PACKAGES[@]}" crun runc busybox-static slirp4netns
 swift build --product kiln
 kiln="$(swift build --show-bin-path)/kiln"
 bash scripts/base-images.sh "$kiln"

@@ -47,3 +47,8 @@ static inline int kiln_set_child_subreaper(void) {
 static inline long kiln_copy_file_range(int in_fd, int out_fd, unsigned long length) {
     return syscall(SYS_copy_file_range, in_fd, (void *)0, out_fd, (void *)0, length, 0);
 }
+
+// pipe2 with O_CLOEXEC, so a pipe made for one child never leaks into another spawned meanwhile.
+static inline int kiln_pipe_cloexec(int fds[2]) {
+    return (int)syscall(SYS_pipe2, fds, 02000000 /* O_CLOEXEC */);
+}

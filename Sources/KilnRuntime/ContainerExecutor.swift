@@ -54,6 +54,8 @@ public struct ContainerExecutor: Sendable {
         var stubs: MountStubs?
         let tail = OutputTail()
         let exitCode: Int32
+        // The default network reaches out through slirp4netns when it is installed; otherwise only loopback.
+        var network: SlirpNetwork?
         do {
             defer {
                 prepared?.release()
@@ -61,17 +63,25 @@ public struct ContainerExecutor: Sendable {
             }
             let user = try UserDatabase(root: rootfs).resolve(request.user)
             try createWorkingDirectory(request.workingDirectory, in: rootfs)
-            let hostFiles = try HostFiles.write(to: directory + "/files", request: request)
+            if request.network == .sandbox, let slirp = SlirpNetwork.executable {
+                network = try await SlirpNetwork.start(executable: slirp, in: directory)
+            }
+            let hostFiles = try HostFiles.write(to: directory + "/files", request: request, nameserver: network.map { _ in SlirpNetwork.nameserver })
             prepared = try await PreparedMounts(mounts, directory: directory + "/mounts", cacheMounts: CacheMountStore(layout: store.layout))
             let spec = SpecGenerator.spec(
-                for: request, rootfs: rootfs, user: user, mounts: hostFiles + (prepared?.mounts ?? []), containerID: id)
+                for: request, rootfs: rootfs, user: user, mounts: hostFiles + (prepared?.mounts ?? []), containerID: id,
+                networkNamespace: network?.namespacePath)
             stubs = MountStubs(targets: spec.mounts.map(\.destination), rootfs: rootfs)
             try CanonicalJSON.encode(spec).write(to: URL(fileURLWithPath: bundle + "/config.json"))
             exitCode = try await runtime.run(bundle: bundle, id: id) { stream, bytes in
                 tail.append(bytes)
                 output(stream, bytes)
             }
+        } catch {
+            network?.stop()
+            throw error
         }
+        network?.stop()
         stubs?.clean(upper: upper)
         succeeded = true
         return finish(id: id, directory: directory, exitCode: exitCode, lastOutput: tail.lines)

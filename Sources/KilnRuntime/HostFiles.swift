@@ -14,15 +14,16 @@ public enum HostFiles {
     /// The contents of `/etc/resolv.conf` derived from the host's. In a network namespace of its own a
     /// container cannot reach the host's loopback resolvers, so those are dropped, and docker's public
     /// fallback servers are used when nothing is left.
-    public static func resolvConf(host: String, network: NetworkAccess) -> String {
+    /// With `nameserver` (a forwarder in the container's network, such as slirp4netns's), it replaces the host's.
+    public static func resolvConf(host: String, network: NetworkAccess, nameserver: String? = nil) -> String {
         if network == .host { return host }
-        var lines: [String] = []
-        var hasNameserver = false
+        var lines: [String] = nameserver.map { ["nameserver \($0)"] } ?? []
+        var hasNameserver = nameserver != nil
         for line in host.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.first == "nameserver", fields.count > 1 {
                 let address = String(fields[1])
-                if address.hasPrefix("127.") || address == "::1" { continue }
+                if nameserver != nil || address.hasPrefix("127.") || address == "::1" { continue }
                 hasNameserver = true
             }
             lines.append(line)
@@ -34,13 +35,13 @@ public enum HostFiles {
 
     /// Writes the three files into `directory` and returns their read-only bind mounts.
     public static func write(
-        to directory: String, request: ProcessRequest, hostResolvConf: String = "/etc/resolv.conf"
+        to directory: String, request: ProcessRequest, hostResolvConf: String = "/etc/resolv.conf", nameserver: String? = nil
     ) throws -> [RuntimeSpec.Mount] {
         let host = (try? String(contentsOfFile: hostResolvConf, encoding: .utf8)) ?? ""
         let hostname = request.network == .host ? ProcessInfo.processInfo.hostName : request.hostname
         let files = [
             ("hosts", hosts(hostname: hostname, extraHosts: request.extraHosts)),
-            ("resolv.conf", resolvConf(host: host, network: request.network)),
+            ("resolv.conf", resolvConf(host: host, network: request.network, nameserver: nameserver)),
             ("hostname", hostname + "\n"),
         ]
         return try files.map { name, contents in

@@ -45,7 +45,8 @@ public struct ProcessRequest: Sendable, Hashable {
 
 /// The network a process sees.
 public enum NetworkAccess: String, Sendable, Hashable, CaseIterable {
-    /// Its own network namespace with only loopback (`RUN --network=default`).
+    /// Its own network namespace with outbound access through slirp4netns when installed, else only loopback
+    /// (`RUN --network=default`).
     case sandbox
     /// Its own network namespace with only loopback (`RUN --network=none`).
     case none

@@ -50,7 +50,8 @@ public enum SpecGenerator {
     /// The runtime configuration for running `request` as `user` in `rootfs`, with `mounts` (host files,
     /// `RUN --mount`s) on top of the system mounts. `containerID` names the container's cgroup.
     public static func spec(
-        for request: ProcessRequest, rootfs: String, user: ResolvedUser, mounts: [RuntimeSpec.Mount], containerID: String
+        for request: ProcessRequest, rootfs: String, user: ResolvedUser, mounts: [RuntimeSpec.Mount], containerID: String,
+        networkNamespace: String? = nil
     ) -> RuntimeSpec {
         var environment = request.environment
         let names = Set(environment.map { $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0 })
@@ -62,7 +63,7 @@ public enum SpecGenerator {
             args: request.arguments, env: environment, cwd: request.workingDirectory,
             capabilities: .init(insecure ? allCapabilities : defaultCapabilities))
         var namespaces = ["pid", "ipc", "uts", "mount"].map { RuntimeSpec.Namespace(type: $0) }
-        if request.network != .host { namespaces.append(.init(type: "network")) }
+        if request.network != .host { namespaces.append(.init(type: "network", path: request.network == .sandbox ? networkNamespace : nil)) }
         let linux = RuntimeSpec.Linux(
             namespaces: namespaces,
             maskedPaths: insecure ? [] : maskedPaths,

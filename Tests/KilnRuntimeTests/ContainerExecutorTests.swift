@@ -196,21 +196,35 @@ struct ContainerExecutorTests {
         #expect(!execution.hasChanges)
     }
 
-    static let networkCases: [(network: NetworkAccess, reachesHost: Bool)] = [(.sandbox, false), (.none, false), (.host, true)]
+    static let slirpInstalled = ["/usr/bin/slirp4netns", "/bin/slirp4netns"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+    /// The default network reaches other hosts through slirp4netns when it is installed; none never; host always.
+    /// Only host mode reaches the host's loopback.
+    static let networkCases: [(network: NetworkAccess, reachesLoopback: Bool, reachesOut: Bool)] = [
+        (.sandbox, false, slirpInstalled), (.none, false, false), (.host, true, true),
+    ]
 
     @Test(arguments: runtimes, networkCases)
-    func networkModes(runtime: OCIRuntime, mode: (network: NetworkAccess, reachesHost: Bool)) async throws {
+    func networkModes(runtime: OCIRuntime, mode: (network: NetworkAccess, reachesLoopback: Bool, reachesOut: Bool)) async throws {
         let sandbox = try ContainerSandbox(runtime: runtime)
-        let listener = try TCPListener()
-        defer { listener.close() }
+        let loopback = try TCPListener()
+        defer { loopback.close() }
+        let everywhere = try TCPListener(host: "0.0.0.0")
+        defer { everywhere.close() }
+        let hostAddress = try #require(TCPListener.hostAddress(), "this machine has no IPv4 address besides loopback")
         let (execution, output) = try await sandbox.run(
-            "echo links=$(ip -o link | grep -c .); ip -o link | grep -q 'lo:.*UP' && echo lo-up; nc -w 2 127.0.0.1 \(listener.port) -e true 2>/dev/null && echo reached",
+            "echo links=$(ip -o link | grep -c .); ip -o link | grep -q 'lo:.*UP' && echo lo-up; "
+                + "nc -w 2 127.0.0.1 \(loopback.port) -e true 2>/dev/null && echo reached-loopback; "
+                + "nc -w 2 \(hostAddress) \(everywhere.port) -e true 2>/dev/null && echo reached-out; grep nameserver /etc/resolv.conf",
             network: mode.network)
         defer { execution.discard() }
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines.contains("lo-up"))
-        #expect(lines.contains("reached") == mode.reachesHost, "\(output)")
-        if mode.network != .host { #expect(lines.contains("links=1"), "\(output)") }
+        #expect(lines.contains("reached-loopback") == mode.reachesLoopback, "\(output)")
+        #expect(lines.contains("reached-out") == mode.reachesOut, "\(output)")
+        if mode.network == .none || (mode.network == .sandbox && !Self.slirpInstalled) { #expect(lines.contains("links=1"), "\(output)") }
+        if mode.network == .sandbox && Self.slirpInstalled {
+            #expect(lines.contains("links=2") && lines.contains("nameserver 10.0.2.3"), "lo and slirp4netns's tap0; its DNS forwarder: \(output)")
+        }
     }
 
     @Test(arguments: runtimes)

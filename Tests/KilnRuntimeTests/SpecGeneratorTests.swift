@@ -50,9 +50,11 @@ import Testing
     @Test(arguments: modes)
     func isolationFollowsNetworkAndSecurityModes(network: NetworkAccess, security: SecurityMode) {
         let request = ProcessRequest(arguments: ["true"], network: network, security: security)
-        let spec = SpecGenerator.spec(for: request, rootfs: "/r", user: .root, mounts: [], containerID: "c")
+        let spec = SpecGenerator.spec(for: request, rootfs: "/r", user: .root, mounts: [], containerID: "c", networkNamespace: "/x/netns")
         let namespaces = spec.linux.namespaces.map(\.type)
         #expect(namespaces.contains("network") == (network != .host))
+        // Only the default network joins the namespace slirp4netns serves; none gets an empty one of its own.
+        #expect(spec.linux.namespaces.first { $0.type == "network" }?.path == (network == .sandbox ? "/x/netns" : nil))
         #expect(spec.hostname == (network == .host ? nil : ProcessRequest.defaultHostname))
         #expect(["pid", "ipc", "uts", "mount"].allSatisfy(namespaces.contains))
         #expect(!namespaces.contains("user"))
@@ -86,6 +88,12 @@ import Testing
     @Test(arguments: resolvCases)
     func resolvConfDropsUnreachableResolvers(host: String, network: NetworkAccess, expected: String) {
         #expect(HostFiles.resolvConf(host: host, network: network) == expected)
+    }
+
+    @Test("behind slirp4netns, its DNS forwarder replaces every host resolver; search and options stay")
+    func resolvConfThroughAForwarder() {
+        let resolv = HostFiles.resolvConf(host: "nameserver 127.0.0.53\nnameserver 10.0.0.1\nsearch corp\n", network: .sandbox, nameserver: "10.0.2.3")
+        #expect(resolv == "nameserver 10.0.2.3\nsearch corp\n")
     }
 
     @Test func hostsNamesTheSandboxAndExtraHosts() {

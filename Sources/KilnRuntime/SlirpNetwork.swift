@@ -1,0 +1,99 @@
+import CKilnLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KilnStore
+
+/// Outbound network for `RUN --network=default`, as docker's bridge gives it, without touching the host's network
+/// configuration: a network namespace made for the step and bound to a file, with slirp4netns (user-mode TCP/IP)
+/// behind a tap device in it. The step sees `10.0.2.100/24`, a gateway at `10.0.2.2` and a DNS forwarder at
+/// `10.0.2.3`; the host's loopback stays unreachable. slirp4netns exits when kiln closes its exit pipe, so
+/// nothing outlives kiln even when it is killed; the namespace file is unmounted with the step's directory.
+struct SlirpNetwork {
+    /// The address of slirp's DNS forwarder, for the step's resolv.conf.
+    static let nameserver = "10.0.2.3"
+
+    /// slirp4netns on PATH, when installed.
+    static var executable: String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/slirp4netns" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The namespace's file, for the runtime spec.
+    let namespacePath: String
+    private let pid: pid_t
+    private let exitPipe: Int32
+
+    /// Makes the namespace at `directory/netns` and starts slirp4netns in it; returns once the tap device is up.
+    static func start(executable: String, in directory: String) async throws -> SlirpNetwork {
+        let namespacePath = directory + "/netns"
+        guard FileManager.default.createFile(atPath: namespacePath, contents: nil) else { throw RuntimeError("cannot create \(namespacePath)") }
+        let made = try await ChildProcess.capture("unshare", ["--net=" + namespacePath, "true"])
+        guard made.status == 0 else { throw RuntimeError("cannot make a network namespace: \(made.errors)") }
+        var ready: [Int32] = [0, 0], exit: [Int32] = [0, 0]
+        guard kiln_pipe_cloexec(&ready) == 0 else { throw RuntimeError("pipe: \(String(cString: strerror(errno)))") }
+        guard kiln_pipe_cloexec(&exit) == 0 else {
+            close(ready[0]); close(ready[1])
+            throw RuntimeError("pipe: \(String(cString: strerror(errno)))")
+        }
+        let arguments = [
+            executable, "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3", "--exit-fd=4",
+            "--netns-type=path", namespacePath, "tap0",
+        ]
+        let spawned = spawn(arguments, passing: [ready[1]: 3, exit[0]: 4])
+        close(ready[1])
+        close(exit[0])
+        guard case .success(let pid) = spawned else {
+            close(ready[0]); close(exit[1])
+            if case .failure(let error) = spawned { throw error }
+            throw RuntimeError("cannot start slirp4netns")
+        }
+        let network = SlirpNetwork(namespacePath: namespacePath, pid: pid, exitPipe: exit[1])
+        // slirp4netns writes "1" to the ready pipe once tap0 is configured, or exits (closing it) on failure.
+        let readyEnd = ready[0]
+        let readyByte = try await BlockingWork.run { () -> Int in
+            var byte: UInt8 = 0
+            var count = 0
+            repeat { count = read(readyEnd, &byte, 1) } while count < 0 && errno == EINTR
+            close(readyEnd)
+            return count
+        }
+        guard readyByte == 1 else {
+            network.stop()
+            throw RuntimeError("slirp4netns did not start (see `slirp4netns --configure` on this host)")
+        }
+        return network
+    }
+
+    /// Stops slirp4netns and unmounts the namespace. The exit is reaped in the background: slirp4netns notices
+    /// its exit pipe only at its next poll (about 20 ms), which a step need not wait for.
+    func stop() {
+        close(exitPipe)
+        kill(pid, SIGTERM)
+        umount2(namespacePath, Int32(MNT_DETACH))
+        let pid = self.pid
+        DispatchQueue.global().async {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+
+    /// posix_spawn with `mapping` (parent descriptor → child descriptor) and the standard streams on /dev/null.
+    private static func spawn(_ arguments: [String], passing mapping: [Int32: Int32]) -> Result<pid_t, RuntimeError> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        for (source, target) in mapping { posix_spawn_file_actions_adddup2(&actions, source, target) }
+        var argv = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        guard status == 0 else { return .failure(RuntimeError("cannot start \(arguments[0]): \(String(cString: strerror(status)))")) }
+        return .success(pid)
+    }
+}
