@@ -143,19 +143,19 @@ struct RegistryClientTests {
         try await client.shutdown()
     }
 
-    @Test("a registry that does not listen fails at once with connection refused, not after the retries")
+    @Test("a registry that does not listen fails on the first refusal, not after the retries")
     func connectionRefused() async throws {
         let client = RegistryClient()
         let (target, root) = try Self.emptyStore()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let started = ContinuousClock.now
         do {
             _ = try await client.pull(try ImageReference(parsing: "127.0.0.1:9/nothing/here:1"), into: target)
             Issue.record("the pull succeeded")
         } catch let error as RegistryError {
+            // .unreachable is thrown on the first refusal; the retry loops would have ended in .transport.
+            #expect(error.code == .unreachable, "\(error)")
             #expect(error.description.contains("connection refused (no registry listens at 127.0.0.1:9)"), "\(error)")
         }
-        #expect(ContinuousClock.now - started < .seconds(2), "no backoff for a port nothing listens on")
         try await client.shutdown()
     }
 
