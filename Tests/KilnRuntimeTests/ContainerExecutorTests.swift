@@ -231,7 +231,7 @@ struct ContainerExecutorTests {
     func cancellingKillsTheProcessAndLeavesNothingBehind(runtime: OCIRuntime) async throws {
         let sandbox = try ContainerSandbox(runtime: runtime)
         let started = Date()
-        let task = Task { try await sandbox.run("echo started; sleep 60", mounts: [.init(target: "/scratch", kind: .tmpfs(size: nil))]) }
+        let task = Task { try await sandbox.run("echo started; sleep 67", mounts: [.init(target: "/scratch", kind: .tmpfs(size: nil))]) }
         try await Task.sleep(nanoseconds: 1_500_000_000)
         // Other suites run containers under the same runtime state directory meanwhile: watch only this one.
         let running = try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory)
@@ -243,7 +243,7 @@ struct ContainerExecutorTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory).isEmpty)
         #expect(await runtime.containers().allSatisfy { !running.contains($0) })
         let (status, psOutput, _) = try await ChildProcess.capture("/bin/ps", ["-eo", "args"])
-        #expect(status == 0 && !psOutput.contains("sleep 60"))
+        #expect(status == 0 && !psOutput.contains("sleep 67"))
     }
 
     @Test(arguments: runtimes)
