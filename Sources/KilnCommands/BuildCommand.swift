@@ -251,6 +251,9 @@ struct BuildCommand: AsyncParsableCommand {
             }
         }
         let executor = ContainerExecutor(runtime: runtime, store: store)
+        if case .copy(let reason) = executor.snapshotMethod {
+            printError("warning: \(reason); each step copies its root filesystem instead (slower, same layers)")
+        }
         await executor.sweepAbandoned()
         // The platforms one after the other: work they share (stages on $BUILDPLATFORM) is a cache hit the
         // second time.

@@ -23,17 +23,21 @@ public struct Execution: Sendable {
     }
 }
 
-/// Runs one process in a container on overlay snapshots: the lower directories (read-only snapshots)
-/// under a fresh writable layer, with the image's user, `/etc/hosts` and friends mounted in, `RUN
-/// --mount`s prepared, and the OCI runtime doing the isolation. Everything it mounts or creates is
-/// undone when the process ends, fails or is cancelled, except the upper directory it returns.
+/// Runs one process in a container on snapshots: the lower directories (read-only snapshots) under a
+/// fresh writable layer, with the image's user, `/etc/hosts` and friends mounted in, `RUN --mount`s
+/// prepared, and the OCI runtime doing the isolation. Everything it mounts or creates is undone when the
+/// process ends, fails or is cancelled, except the upper directory it returns.
 public struct ContainerExecutor: Sendable {
     public let runtime: OCIRuntime
     public let store: LayoutStore
+    /// overlayfs, or copying where overlayfs cannot be mounted.
+    public let snapshotMethod: SnapshotMethod
 
-    public init(runtime: OCIRuntime, store: LayoutStore) {
+    /// An executor for `store`; `snapshotMethod` is detected when not given.
+    public init(runtime: OCIRuntime, store: LayoutStore, snapshotMethod: SnapshotMethod? = nil) {
         self.runtime = runtime
         self.store = store
+        self.snapshotMethod = snapshotMethod ?? SnapshotMethod.detect(in: store.layout.root + "/executions")
     }
 
     /// Where executions keep their directories: `executions/<id>/{upper,work,rootfs,bundle,files,mounts}`.
@@ -59,7 +63,7 @@ public struct ContainerExecutor: Sendable {
         do {
             defer {
                 prepared?.release()
-                try? OverlayMount.unmount(rootfs)
+                snapshotMethod.release(rootfs: rootfs)
             }
             let user = try UserDatabase(root: rootfs).resolve(request.user)
             try createWorkingDirectory(request.workingDirectory, in: rootfs)
@@ -67,7 +71,8 @@ public struct ContainerExecutor: Sendable {
                 network = try await SlirpNetwork.start(executable: slirp, in: directory)
             }
             let hostFiles = try HostFiles.write(to: directory + "/files", request: request, nameserver: network.map { _ in SlirpNetwork.nameserver })
-            prepared = try await PreparedMounts(mounts, directory: directory + "/mounts", cacheMounts: CacheMountStore(layout: store.layout))
+            prepared = try await PreparedMounts(
+                mounts, directory: directory + "/mounts", cacheMounts: CacheMountStore(layout: store.layout), snapshotMethod: snapshotMethod)
             let spec = SpecGenerator.spec(
                 for: request, rootfs: rootfs, user: user, mounts: hostFiles + (prepared?.mounts ?? []), containerID: id,
                 networkNamespace: network?.namespacePath)
@@ -77,6 +82,7 @@ public struct ContainerExecutor: Sendable {
                 tail.append(bytes)
                 output(stream, bytes)
             }
+            try snapshotMethod.capture(lowers: lowers, rootfs: rootfs, upper: upper, work: directory + "/work")
         } catch {
             network?.stop()
             throw error
@@ -99,8 +105,9 @@ public struct ContainerExecutor: Sendable {
         }
         try mountLayer(over: lowers, in: directory)
         do {
-            defer { try? OverlayMount.unmount(rootfs) }
+            defer { snapshotMethod.release(rootfs: rootfs) }
             try await body(rootfs)
+            try snapshotMethod.capture(lowers: lowers, rootfs: rootfs, upper: directory + "/upper", work: directory + "/work")
         }
         succeeded = true
         return finish(id: id, directory: directory, exitCode: 0, lastOutput: [])
@@ -120,9 +127,8 @@ public struct ContainerExecutor: Sendable {
 
     /// Mounts the writable layer of an execution directory over `lowers` (an empty lower for `scratch`).
     private func mountLayer(over lowers: [String], in directory: String) throws {
-        try OverlayMount.mount(
-            lowers: lowers.isEmpty ? [directory + "/empty"] : lowers, upper: directory + "/upper", work: directory + "/work",
-            on: directory + "/rootfs")
+        try snapshotMethod.mount(
+            lowers: lowers, upper: directory + "/upper", work: directory + "/work", empty: directory + "/empty", on: directory + "/rootfs")
     }
 
     /// Removes everything of an execution but its upper directory and describes what is left.
@@ -145,10 +151,8 @@ public struct ContainerExecutor: Sendable {
         try FileManager.default.createDirectory(atPath: directory + "/empty", withIntermediateDirectories: true)
         try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // overlayfs mounts read-only when it has no upper directory, and wants two lower directories for that.
-        let stack = lowers.isEmpty ? [directory + "/empty", directory + "/empty"] : lowers
-        try OverlayMount.mountReadOnly(lowers: stack, on: directory + "/rootfs")
-        defer { try? OverlayMount.unmount(directory + "/rootfs") }
+        try snapshotMethod.mountReadOnly(lowers: lowers, empty: directory + "/empty", on: directory + "/rootfs")
+        defer { snapshotMethod.release(rootfs: directory + "/rootfs") }
         return try await body(directory + "/rootfs")
     }
 

@@ -7,17 +7,20 @@ import KilnOCI
 import KilnStore
 
 /// `RUN --mount`s turned into runtime mounts, with what must be undone when the process is gone:
-/// cache leases released, secret tmpfs and writable-bind overlays unmounted.
+/// cache leases released, secret tmpfs and writable-bind views unmounted.
 final class PreparedMounts: @unchecked Sendable {
     private(set) var mounts: [RuntimeSpec.Mount] = []
     private var leases: [CacheMountStore.Lease] = []
     private var mountedPaths: [String] = []
     private var proxies: [SSHAgentProxy] = []
     private let directory: String
+    private let snapshotMethod: SnapshotMethod
 
-    /// Prepares `requests` using `directory` (inside the execution's directory) for scratch space.
-    init(_ requests: [MountRequest], directory: String, cacheMounts: CacheMountStore) async throws {
+    /// Prepares `requests` using `directory` (inside the execution's directory) for scratch space; writable
+    /// binds get throwaway views made by `snapshotMethod`.
+    init(_ requests: [MountRequest], directory: String, cacheMounts: CacheMountStore, snapshotMethod: SnapshotMethod) async throws {
         self.directory = directory
+        self.snapshotMethod = snapshotMethod
         do {
             for (index, request) in requests.enumerated() {
                 try await prepare(request, index: index, cacheMounts: cacheMounts)
@@ -40,7 +43,7 @@ final class PreparedMounts: @unchecked Sendable {
                 // A writable bind must not change its source: the process writes to a throwaway overlay.
                 let base = directory + "/bind-\(index)"
                 for name in ["upper", "work", "merged"] { try FileManager.default.createDirectory(atPath: base + "/" + name, withIntermediateDirectories: true) }
-                try OverlayMount.mount(lowers: [source], upper: base + "/upper", work: base + "/work", on: base + "/merged")
+                try snapshotMethod.mountThrowawayCopy(of: source, upper: base + "/upper", work: base + "/work", on: base + "/merged")
                 mountedPaths.append(base + "/merged")
                 mounts.append(.init(destination: target, type: "bind", source: base + "/merged", options: ["rbind", "rw"]))
             } else {

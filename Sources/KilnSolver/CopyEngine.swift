@@ -5,6 +5,7 @@ import Glibc
 #endif
 import KilnGraph
 import KilnRuntime
+import KilnStore
 
 /// Carries out one COPY/ADD action from a source tree into a root filesystem with docker's rules
 /// (BuildKit's file op): wildcards, directory contents versus the directory itself, trailing-slash
@@ -205,35 +206,10 @@ struct CopyEngine {
     }
 
     private func copyContents(_ source: String, to target: String) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw CopyError.system("open", source) }
-        defer { close(input) }
-        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw CopyError.system("create", display(target)) }
-        defer { close(output) }
-        // copy_file_range shares extents where the file system can (reflinks), else copies in the kernel.
-        while true {
-            let copied = kiln_copy_file_range(input, output, 1 << 30)
-            if copied > 0 { continue }
-            if copied == 0 { return }
-            if errno == EINTR { continue }
-            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP { break }
-            throw CopyError.system("copy", display(target))
-        }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if count == 0 { return }
-            guard count > 0 else {
-                if errno == EINTR { continue }
-                throw CopyError.system("read", source)
-            }
-            var written = 0
-            while written < count {
-                let result = buffer[written..<count].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
-                guard result > 0 else { throw CopyError.system("write", display(target)) }
-                written += result
-            }
+        do {
+            try EntryCopy.copyContents(of: source, to: target)
+        } catch {
+            throw CopyError("cannot copy to \(display(target)): \(error)")
         }
     }
 

@@ -5,6 +5,7 @@ import Glibc
 import KilnGraph
 import KilnOCI
 import KilnRuntime
+import KilnStore
 
 /// Content checksums of exactly the files a step reads from a directory source (the build context, a
 /// download, a checkout): one entry per file with its type, permissions, owner (unless the copy makes

@@ -19,8 +19,8 @@ enum KilnProcess {
 
     /// Runs `kiln arguments…` with `KILN_ROOT=root`.
     @discardableResult
-    static func kiln(_ arguments: [String], root: String, input: Data? = nil) throws -> Result {
-        try run(executable.path, arguments, environment: ["KILN_ROOT": root], input: input)
+    static func kiln(_ arguments: [String], root: String, environment: [String: String] = [:], input: Data? = nil) throws -> Result {
+        try run(executable.path, arguments, environment: environment.merging(["KILN_ROOT": root]) { $1 }, input: input)
     }
 
     /// Runs any program, waiting for it.

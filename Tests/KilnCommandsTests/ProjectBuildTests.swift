@@ -144,6 +144,20 @@ struct ProjectBuildTests {
         #expect(try shell("lab/p3:2.5.0", "wordstat --version").contains("2.5.0"))
     }
 
+    @Test("without overlayfs, the copying snapshotter builds p3 into the same image, byte for byte")
+    func copyingSnapshotterMakesTheSameImage() throws {
+        let context = ProjectFixture.shared + "/lab/projects/p3"
+        var digests: [String: String] = [:]
+        for method in ["auto", "copy"] {
+            let environment = ["KILN_SNAPSHOTTER": method, "SOURCE_DATE_EPOCH": "1700000000"]
+            let result = try KilnProcess.kiln(["build", "-q", "--no-cache", "-t", "lab/p3-\(method)", context], root: try sandbox().root, environment: environment)
+            #expect(result.status == 0, "\(result.errors.suffix(2000))")
+            #expect(result.errors.contains("KILN_SNAPSHOTTER=copy") == (method == "copy"), "the fallback says so: \(result.errors)")
+            digests[method] = result.output
+        }
+        #expect(digests["copy"]?.hasPrefix("sha256:") == true && digests["copy"] == digests["auto"])
+    }
+
     // MARK: the repository's examples
 
     @Test("c-static-scratch: the final image is one static binary")

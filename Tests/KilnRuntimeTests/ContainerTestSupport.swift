@@ -19,6 +19,9 @@ enum ContainerRequirements {
     /// Every runtime installed, so each test runs with crun and with runc.
     static let runtimes: [OCIRuntime] = OCIRuntime.Kind.allCases.compactMap { try? OCIRuntime.detect(preferred: $0.rawValue) }
 
+    /// Both ways of giving a step its root filesystem: overlayfs, and the copying fallback forced.
+    static let snapshotMethods: [SnapshotMethod] = [.overlay, .copy(reason: "forced by the test")]
+
     static var enabled: ConditionTrait { .enabled(if: missing == nil, Comment(rawValue: missing ?? "")) }
 }
 
@@ -29,12 +32,13 @@ final class ContainerSandbox {
     let base: String
     let executor: ContainerExecutor
 
-    init(runtime: OCIRuntime) throws {
+    /// A sandbox whose executor uses `snapshotMethod` (detected when nil).
+    init(runtime: OCIRuntime, snapshotMethod: SnapshotMethod? = nil) throws {
         path = "/dev/shm/kiln-runtime-\(UUID().uuidString)"
         store = try LayoutStore(root: path + "/store")
         base = path + "/base"
         try BusyboxRootfs.make(at: base)
-        executor = ContainerExecutor(runtime: runtime, store: store)
+        executor = ContainerExecutor(runtime: runtime, store: store, snapshotMethod: snapshotMethod)
     }
 
     deinit {

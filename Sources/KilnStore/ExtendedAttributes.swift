@@ -3,10 +3,11 @@ import CKilnLinux
 import Glibc
 #endif
 
-/// The extended attributes COPY carries over (`user.*`, `security.capability`, ACLs), in name order;
-/// overlayfs's own (`trusted.overlay.*`) and SELinux labels are left behind.
-enum ExtendedAttributes {
-    static func copied(from path: String) -> [(name: String, value: [UInt8])] {
+/// The extended attributes a layer carries (`user.*`, `security.capability`, ACLs), as COPY and the copying
+/// snapshotter carry them over; overlayfs's own (`trusted.overlay.*`) and SELinux labels are left behind.
+public enum ExtendedAttributes {
+    /// The attributes of `path` (not following a symlink) worth carrying, in name order.
+    public static func copied(from path: String) -> [(name: String, value: [UInt8])] {
         let size = llistxattr(path, nil, 0)
         guard size > 0 else { return [] }
         var names = [CChar](repeating: 0, count: size)
