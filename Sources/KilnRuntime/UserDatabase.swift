@@ -91,6 +91,27 @@ public struct UserDatabase: Sendable {
         return resolved
     }
 
+    /// The owner of what COPY/ADD `--chown` and WORKDIR create, as BuildKit's file operations resolve it: a
+    /// number is the uid and the gid; a name found in `/etc/passwd` gives its uid and primary group, an unknown
+    /// name 0:0 (BuildKit does not fail); a group, by number or by name, replaces the gid (an unknown name
+    /// leaves it).
+    public func fileOwner(user: String, group: String?) -> (uid: UInt32, gid: UInt32) {
+        var owner: (uid: UInt32, gid: UInt32) = (0, 0)
+        if let uid = UInt32(user) {
+            owner = (uid, uid)
+        } else if let account = accounts.first(where: { $0.name == user }) {
+            owner = (account.uid, account.gid)
+        }
+        if let group {
+            if let gid = UInt32(group) {
+                owner.gid = gid
+            } else if let match = groups.first(where: { $0.name == group }) {
+                owner.gid = match.gid
+            }
+        }
+        return owner
+    }
+
     private static func records(_ text: String) -> [[String]] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)

@@ -61,18 +61,11 @@ extension Solver {
         }
     }
 
-    /// `--chown` and WORKDIR owners: names resolved in the destination's `/etc/passwd` and `/etc/group`; a
-    /// user without a group gets the user's primary group, a numeric uid the same number as gid.
+    /// `--chown` and WORKDIR owners, from the destination's `/etc/passwd` and `/etc/group` as BuildKit resolves
+    /// them (an unknown name is root, not an error).
     func resolve(_ ownership: Ownership, in rootfs: String) throws -> CopyEngine.Owner {
-        let database = try UserDatabase(root: rootfs)
-        let user: ResolvedUser
-        do {
-            user = try database.resolve(ownership.user + (ownership.group.map { ":" + $0 } ?? ""))
-        } catch {
-            throw CopyError("unable to convert uid/gid chown string to host mapping: \(error)")
-        }
-        if ownership.group == nil, UInt32(ownership.user) != nil { return CopyEngine.Owner(uid: user.uid, gid: user.uid) }
-        return CopyEngine.Owner(uid: user.uid, gid: user.gid)
+        let owner = try UserDatabase(root: rootfs).fileOwner(user: ownership.user, group: ownership.group)
+        return CopyEngine.Owner(uid: owner.uid, gid: owner.gid)
     }
 
     /// mkdir (-p): missing directories get `mode` and `owner`; existing ones are left as they are.

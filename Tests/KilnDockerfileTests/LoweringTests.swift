@@ -94,6 +94,23 @@ struct LoweringTests {
         #expect(build.target.config.config.user == "kiln")
     }
 
+    /// BuildKit's NormalizeWorkdir and empty image: absolute paths as written, relative ones joined and cleaned;
+    /// a scratch stage starts in "/"; the directory is made for USER, its group split off.
+    @Test("WORKDIR keeps an absolute path as written; scratch starts in /; mkdir belongs to USER")
+    func workdirAsBuildKit() throws {
+        let scratch = try lower("FROM scratch\nCOPY a /a\n")
+        #expect(scratch.target.config.config.workingDir == "/")
+        #expect(scratch.target.config.config.env == ["PATH=\(Lowering.defaultPath)"])
+        let build = try lower("FROM busybox\nUSER docker:root\nWORKDIR /tmp/\nWORKDIR sub/../x/\n")
+        #expect(build.target.config.config.workingDir == "/tmp/x")
+        #expect(build.target.config.history.map(\.createdBy).contains("WORKDIR /tmp/"))
+        let owners = build.graph.vertices.compactMap { vertex -> Ownership? in
+            guard case .file(let file) = vertex.op, case .makeDirectory(let directory) = file.actions.first else { return nil }
+            return directory.owner
+        }
+        #expect(owners == [Ownership(user: "docker", group: "root"), Ownership(user: "docker", group: "root")])
+    }
+
     @Test("config instructions record empty-layer history; filesystem steps record layers")
     func history() throws {
         let build = try lower("FROM busybox\nLABEL a=b\nRUN true\nEXPOSE 80 53/udp\nCMD echo hi\n")

@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    /// `--chown` and WORKDIR owners follow BuildKit's file operations: numbers stand for themselves (a lone
+    /// uid is also the gid), names are looked up, and an unknown name is root instead of an error.
+    static let fileOwners: [(user: String, group: String?, uid: UInt32, gid: UInt32)] = [
+        ("app", nil, 1000, 1000),
+        ("app", "staff", 1000, 50),
+        ("app", "77", 1000, 77),
+        ("1000", nil, 1000, 1000),
+        ("2", nil, 2, 2),
+        ("1234", "4321", 1234, 4321),
+        ("ghost", nil, 0, 0),
+        ("ghost", "staff", 0, 50),
+        ("app", "ghosts", 1000, 1000),
+    ]
+
+    @Test(arguments: fileOwners)
+    func resolvesFileOwnersAsBuildKit(user: String, group: String?, uid: UInt32, gid: UInt32) {
+        let owner = Self.database.fileOwner(user: user, group: group)
+        #expect(owner.uid == uid && owner.gid == gid)
+    }
+
     @Test func readsTheDatabasesOfARootWithoutLeavingIt() throws {
         let root = "/dev/shm/kiln-users-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }

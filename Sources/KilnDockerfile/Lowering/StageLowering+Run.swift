@@ -94,13 +94,24 @@ extension StageLowering {
     mutating func dispatchWorkdir(_ path: String, instruction: Instruction) throws(DockerfileError) {
         step += 1
         let expanded = try expand(path)
-        let absolute = PathText.clean(expanded.hasPrefix("/") ? expanded : workingDirectory + "/" + expanded)
+        // As BuildKit's NormalizeWorkdir: a relative path is joined to the current one and cleaned, an absolute
+        // one is kept as written (`/tmp/` stays `/tmp/` in the image config).
+        let absolute = expanded.hasPrefix("/") ? expanded : PathText.clean(workingDirectory + "/" + expanded)
         config.config.workingDir = absolute
-        let owner = (config.config.user ?? "").isEmpty ? nil : Ownership(user: config.config.user!)
+        // The directory belongs to USER (`name`, `uid`, `user:group`), as BuildKit's mkdir does it.
+        let owner = (config.config.user ?? "").isEmpty ? nil : Self.ownership(config.config.user!)
         root = graph.add(
             .file(FileOp(base: root == nil ? nil : 0, actions: [.makeDirectory(MakeDirectoryAction(path: absolute, owner: owner))])),
             inputs: root.map { [$0] } ?? [], name: vertexName(instruction.code), sourceRanges: [instruction.range])
         commitHistory("WORKDIR \(absolute)", emptyLayer: false)
+    }
+}
+
+extension StageLowering {
+    /// A `USER` value (`user` or `user:group`) as the owner of files a step creates.
+    static func ownership(_ user: String) -> Ownership {
+        let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        return Ownership(user: parts[0], group: parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil)
     }
 }
 

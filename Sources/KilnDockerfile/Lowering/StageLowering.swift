@@ -36,7 +36,9 @@ struct StageLowering {
         var config = ImageConfig(platform: resolved.platform)
         switch resolved.base {
         case .scratch:
+            // BuildKit's empty image: the default PATH and "/" as working directory.
             config.config.env = ["PATH=\(Lowering.defaultPath)"]
+            config.config.workingDir = "/"
         case .stage(let index):
             let base = loweredStages[index]!
             config = base.config
