@@ -4,8 +4,9 @@
 #   crun run  (through the private mount namespace kiln uses on hybrid-cgroup hosts, when needed)
 #   runc run
 # kiln's per-step cost is (T(build with N+1 RUN steps) - T(build with 1 RUN step)) / N, so process start, store
-# opening and the base image are subtracted out. Also measured: a step that writes a file (so a layer is
-# committed, gzip). Writes bench/results/run-step-DATE.txt.
+# opening and the base image are subtracted out. Every kiln build runs with --no-cache (the runs repeat the
+# same Dockerfile). Also measured: --network none (no slirp4netns), a step that writes a file (so a layer is
+# committed, gzip), and the copying snapshotter. Writes bench/results/run-step-DATE.txt.
 source "$(dirname "$0")/../scripts/common.sh"
 source "$(dirname "$0")/lib.sh"
 cd "$KILN_ROOT_DIR"
@@ -58,15 +59,18 @@ dockerfile $((steps + 1)) "echo >/f" > "$work/ctx/many-write"
 
 crun_bare=$(per_run "$crun_command")
 runc_bare=$(per_run "runc run --bundle $work/bundle bench-\$i >/dev/null")
-step() {  # step RUNTIME KIND
+step() {  # step RUNTIME KIND [ENVIRONMENT-ASSIGNMENTS [BUILD-FLAGS]]
     local one many
-    one=$(median "$kiln build -q --runtime $1 -f $work/ctx/$2 $work/ctx")
-    many=$(median "$kiln build -q --runtime $1 -f $work/ctx/many${2#one} $work/ctx")
+    one=$(median "${3:-} $kiln build -q --no-cache --runtime $1 ${4:-} -f $work/ctx/$2 $work/ctx")
+    many=$(median "${3:-} $kiln build -q --no-cache --runtime $1 ${4:-} -f $work/ctx/many${2#one} $work/ctx")
     python3 -c "print(f'{($many - $one) / $steps:.4f}')"
 }
+network="$(command -v slirp4netns >/dev/null && echo 'slirp4netns' || echo 'loopback only')"
 kiln_crun=$(step crun one)
 kiln_runc=$(step runc one)
+kiln_crun_none=$(step crun one "" "--network none")
 kiln_crun_write=$(step crun one-write)
+kiln_crun_copy=$(step crun one "KILN_SNAPSHOTTER=copy")
 kiln_run=$(per_run "$kiln run --rm busybox:1 true")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -76,8 +80,11 @@ report="bench/results/run-step-$(date +%Y-%m-%d).txt"
     echo "# seconds per step (median of $runs runs of $steps steps); ratios against the bare runtime in the same run"
     echo "bare crun run (true)                      $crun_bare"
     echo "bare runc run (true)                      $runc_bare"
+    echo "# kiln builds with --no-cache; the default network is docker's (outbound through $network), the bare runtimes get none"
     echo "kiln RUN true, crun                       $kiln_crun   $(ratio "$kiln_crun" "$crun_bare")x bare crun"
     echo "kiln RUN true, runc                       $kiln_runc   $(ratio "$kiln_runc" "$runc_bare")x bare runc"
+    echo "kiln RUN true, crun, --network none       $kiln_crun_none   $(ratio "$kiln_crun_none" "$crun_bare")x bare crun"
     echo "kiln RUN echo >/f (a layer), crun         $kiln_crun_write   $(ratio "$kiln_crun_write" "$crun_bare")x bare crun"
+    echo "kiln RUN true, crun, copying snapshotter  $kiln_crun_copy   $(ratio "$kiln_crun_copy" "$crun_bare")x bare crun (busybox rootfs copied per step)"
     echo "kiln run --rm busybox true (whole process) $kiln_run   $(ratio "$kiln_run" "$crun_bare")x bare crun"
 } | tee "$report"
