@@ -331,7 +331,7 @@ struct BuildCommand: AsyncParsableCommand {
     private func collectCache(store: LayoutStore, quietly: Bool) {
         let setting = ProcessInfo.processInfo.environment["KILN_CACHE_KEEP_STORAGE"] ?? ""
         if setting == "off" { return }
-        var limit = HumanUnits.size(setting)
+        var limit = ByteSize.parseRAM(setting)
         if limit == nil {
             var info = statvfs()
             guard statvfs(store.layout.root, &info) == 0 else { return }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnDockerfile
 import KilnStore
 
 /// `kiln cache`: the build cache, as `docker buildx du` and `docker builder prune` show and trim it.
@@ -78,7 +79,7 @@ struct CachePruneCommand: AsyncParsableCommand {
         }
         var keep: Int64?
         if let keepStorage {
-            guard let bytes = HumanUnits.size(keepStorage) else { throw ValidationError("invalid size \(keepStorage): use e.g. 500MB or 10GB") }
+            guard let bytes = ByteSize.parseRAM(keepStorage) else { throw ValidationError("invalid size \(keepStorage): use e.g. 500MB or 10GB") }
             keep = bytes
         }
         let (removed, bytes) = try CachePruner(store: try store.openStore()).prune(keepStorage: keep, unusedFor: unusedFor)
@@ -87,23 +88,8 @@ struct CachePruneCommand: AsyncParsableCommand {
     }
 }
 
-/// Sizes and durations as docker's flags take them.
+/// Durations as docker's flags take them.
 enum HumanUnits {
-    /// `10GB`, `500mb`, `1.5G`, `1024` (bytes); decimal units like docker's `--keep-storage`.
-    static func size(_ text: String) -> Int64? {
-        let lowered = text.lowercased().trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [
-            ("kib", 1024), ("mib", 1_048_576), ("gib", 1_073_741_824), ("tib", 1_099_511_627_776),
-            ("kb", 1e3), ("mb", 1e6), ("gb", 1e9), ("tb", 1e12), ("k", 1e3), ("m", 1e6), ("g", 1e9), ("t", 1e12), ("b", 1),
-        ]
-        for (suffix, factor) in units where lowered.hasSuffix(suffix) {
-            guard let value = Double(lowered.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value >= 0 else { return nil }
-            return Int64(value * factor)
-        }
-        guard let value = Double(lowered), value >= 0 else { return nil }
-        return Int64(value)
-    }
-
     /// Go durations: `24h`, `90m`, `1h30m`, `45s`.
     static func duration(_ text: String) -> TimeInterval? {
         var total: TimeInterval = 0

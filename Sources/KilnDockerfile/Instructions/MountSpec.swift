@@ -209,9 +209,11 @@ enum CSVFields {
     }
 }
 
-/// Byte sizes as docker's `units.RAMInBytes` reads them: `64m`, `1g`, `512k`, `100` (binary multiples).
-enum ByteSize {
-    static func parseRAM(_ text: String) -> Int64? {
+/// Byte sizes as docker's `units.RAMInBytes` reads them for `--mount size=`, `--keep-storage` and `--shm-size`.
+public enum ByteSize {
+    /// `64m`, `1g`, `10GB`, `512KiB`, `1.5g`, `100` in bytes; every unit is a binary multiple, as in docker
+    /// (`10GB` is 10 GiB). Nil for anything else.
+    public static func parseRAM(_ text: String) -> Int64? {
         let lower = text.lowercased().trimmingGoSpace()
         var number = ""
         var rest = Substring(lower)
