@@ -52,3 +52,41 @@ static inline long kiln_copy_file_range(int in_fd, int out_fd, unsigned long len
 static inline int kiln_pipe_cloexec(int fds[2]) {
     return (int)syscall(SYS_pipe2, fds, 02000000 /* O_CLOEXEC */);
 }
+
+#include <errno.h>
+#include <pthread.h>
+#include <spawn.h>
+
+// glibc 2.34+ declares this only with _GNU_SOURCE: closes every descriptor from `from` up in the spawned child.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+static inline int kiln_spawn_file_actions_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+struct kiln_network_namespace_request {
+    const char *path;
+    int error;
+};
+
+static inline void *kiln_network_namespace_thread(void *argument) {
+    struct kiln_network_namespace_request *request = argument;
+    if (syscall(SYS_unshare, 0x40000000 /* CLONE_NEWNET */) != 0) {
+        request->error = errno;
+    } else if (mount("/proc/thread-self/ns/net", request->path, (void *)0, MS_BIND, (void *)0) != 0) {
+        request->error = errno;
+    }
+    return (void *)0;
+}
+
+// Makes a network namespace and binds it to `path` (an existing file), as `unshare --net=PATH` does, without
+// starting a process: a thread of its own enters the new namespace and ends, so no other thread's namespace
+// ever changes. Returns 0 or an errno.
+static inline int kiln_make_network_namespace(const char *path) {
+    struct kiln_network_namespace_request request = { path, 0 };
+    pthread_t thread;
+    int status = pthread_create(&thread, (void *)0, kiln_network_namespace_thread, &request);
+    if (status != 0) return status;
+    pthread_join(thread, (void *)0);
+    return request.error;
+}

@@ -268,11 +268,13 @@ struct BuildCommand: AsyncParsableCommand {
                 builds.append(PlatformBuild(plan: plan, lowered: lowered, states: states, printer: printer))
             } catch {
                 printer.finish()
+                await executor.shutdown()
                 guard let error = error as? SolveError else { throw error }
                 report(error, renderer: renderer)
                 throw ExitCode(1)
             }
         }
+        await executor.shutdown()
 
         // Export: the target stage becomes the image; several platforms become an index of their images.
         var images: [StoredImage] = []

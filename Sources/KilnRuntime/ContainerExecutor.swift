@@ -32,20 +32,31 @@ public struct ContainerExecutor: Sendable {
     public let store: LayoutStore
     /// overlayfs, or copying where overlayfs cannot be mounted.
     public let snapshotMethod: SnapshotMethod
+    /// The default network's slirp4netns networks; nil when slirp4netns is not installed (loopback only).
+    private let networks: NetworkPool?
 
     /// An executor for `store`; `snapshotMethod` is detected when not given.
     public init(runtime: OCIRuntime, store: LayoutStore, snapshotMethod: SnapshotMethod? = nil) {
         self.runtime = runtime
         self.store = store
-        self.snapshotMethod = snapshotMethod ?? SnapshotMethod.detect(in: store.layout.root + "/executions")
+        let executions = store.layout.root + "/executions"
+        self.snapshotMethod = snapshotMethod ?? SnapshotMethod.detect(in: executions)
+        networks = SlirpNetwork.executable.map { NetworkPool(executable: $0, directory: executions) }
+    }
+
+    /// Stops what the executor keeps ready for later steps (a prestarted network); call it after the last step.
+    public func shutdown() async {
+        await networks?.drain()
     }
 
     /// Where executions keep their directories: `executions/<id>/{upper,work,rootfs,bundle,files,mounts}`.
     public var executionsDirectory: String { store.layout.root + "/executions" }
 
-    /// Runs `request` over `lowers` (topmost first; empty for `scratch`).
+    /// Runs `request` over `lowers` (topmost first; empty for `scratch`). With `prestartingNetwork`, when
+    /// another step on the default network will follow, its network starts while this one runs.
     public func execute(
-        _ request: ProcessRequest, lowers: [String], mounts: [MountRequest] = [], output: @escaping OutputHandler = { _, _ in }
+        _ request: ProcessRequest, lowers: [String], mounts: [MountRequest] = [], prestartingNetwork: Bool = false,
+        output: @escaping OutputHandler = { _, _ in }
     ) async throws -> Execution {
         let (id, directory) = try makeExecutionDirectory(with: ["bundle", "files", "mounts"])
         let upper = directory + "/upper", rootfs = directory + "/rootfs", bundle = directory + "/bundle"
@@ -67,8 +78,8 @@ public struct ContainerExecutor: Sendable {
             }
             let user = try UserDatabase(root: rootfs).resolve(request.user)
             try createWorkingDirectory(request.workingDirectory, in: rootfs)
-            if request.network == .sandbox, let slirp = SlirpNetwork.executable {
-                network = try await SlirpNetwork.start(executable: slirp, in: directory)
+            if request.network == .sandbox, let networks {
+                network = try await networks.take(prestartingNext: prestartingNetwork)
             }
             let hostFiles = try HostFiles.write(to: directory + "/files", request: request, nameserver: network.map { _ in SlirpNetwork.nameserver })
             prepared = try await PreparedMounts(

@@ -9,7 +9,8 @@ import KilnStore
 /// configuration: a network namespace made for the step and bound to a file, with slirp4netns (user-mode TCP/IP)
 /// behind a tap device in it. The step sees `10.0.2.100/24`, a gateway at `10.0.2.2` and a DNS forwarder at
 /// `10.0.2.3`; the host's loopback stays unreachable. slirp4netns exits when kiln closes its exit pipe, so
-/// nothing outlives kiln even when it is killed; the namespace file is unmounted with the step's directory.
+/// nothing outlives kiln even when it is killed; ``stop()`` unmounts the namespace file (a killed kiln's is swept
+/// with its execution directory).
 struct SlirpNetwork {
     /// The address of slirp's DNS forwarder, for the step's resolv.conf.
     static let nameserver = "10.0.2.3"
@@ -24,13 +25,16 @@ struct SlirpNetwork {
     let namespacePath: String
     private let pid: pid_t
     private let exitPipe: Int32
+    /// The network's own directory, removed by ``stop()``.
+    private let directory: String
 
     /// Makes the namespace at `directory/netns` and starts slirp4netns in it; returns once the tap device is up.
+    /// `directory` becomes the network's: ``stop()`` removes it.
     static func start(executable: String, in directory: String) async throws -> SlirpNetwork {
         let namespacePath = directory + "/netns"
         guard FileManager.default.createFile(atPath: namespacePath, contents: nil) else { throw RuntimeError("cannot create \(namespacePath)") }
-        let made = try await ChildProcess.capture("unshare", ["--net=" + namespacePath, "true"])
-        guard made.status == 0 else { throw RuntimeError("cannot make a network namespace: \(made.errors)") }
+        let made = kiln_make_network_namespace(namespacePath)
+        guard made == 0 else { throw RuntimeError("cannot make a network namespace at \(namespacePath): \(String(cString: strerror(made)))") }
         var ready: [Int32] = [0, 0], exit: [Int32] = [0, 0]
         guard kiln_pipe_cloexec(&ready) == 0 else { throw RuntimeError("pipe: \(String(cString: strerror(errno)))") }
         guard kiln_pipe_cloexec(&exit) == 0 else {
@@ -46,10 +50,11 @@ struct SlirpNetwork {
         close(exit[0])
         guard case .success(let pid) = spawned else {
             close(ready[0]); close(exit[1])
+            umount2(namespacePath, Int32(MNT_DETACH))
             if case .failure(let error) = spawned { throw error }
             throw RuntimeError("cannot start slirp4netns")
         }
-        let network = SlirpNetwork(namespacePath: namespacePath, pid: pid, exitPipe: exit[1])
+        let network = SlirpNetwork(namespacePath: namespacePath, pid: pid, exitPipe: exit[1], directory: directory)
         // slirp4netns writes "1" to the ready pipe once tap0 is configured, or exits (closing it) on failure.
         let readyEnd = ready[0]
         let readyByte = try await BlockingWork.run { () -> Int in
@@ -72,6 +77,7 @@ struct SlirpNetwork {
         close(exitPipe)
         kill(pid, SIGTERM)
         umount2(namespacePath, Int32(MNT_DETACH))
+        try? FileManager.default.removeItem(atPath: directory)
         let pid = self.pid
         DispatchQueue.global().async {
             var status: Int32 = 0
@@ -79,7 +85,8 @@ struct SlirpNetwork {
         }
     }
 
-    /// posix_spawn with `mapping` (parent descriptor → child descriptor) and the standard streams on /dev/null.
+    /// posix_spawn with `mapping` (parent descriptor → child descriptor), the standard streams on /dev/null and no
+    /// other descriptor.
     private static func spawn(_ arguments: [String], passing mapping: [Int32: Int32]) -> Result<pid_t, RuntimeError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -88,6 +95,9 @@ struct SlirpNetwork {
             posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
         }
         for (source, target) in mapping { posix_spawn_file_actions_adddup2(&actions, source, target) }
+        // Nothing else: slirp4netns outlives the spawn by a step or more, and must not hold another child's pipe
+        // (its reader would wait for end-of-file) or a cache mount's lock.
+        kiln_spawn_file_actions_closefrom(&actions, (mapping.values.max() ?? 2) + 1)
         var argv = arguments.map { strdup($0) }
         argv.append(nil)
         defer { argv.forEach { free($0) } }

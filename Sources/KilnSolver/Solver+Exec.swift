@@ -77,7 +77,9 @@ extension Solver {
                     break
                 }
             }
-            return try await executor.execute(request, lowers: base.lowers, mounts: resolved) { _, bytes in
+            return try await executor.execute(
+                request, lowers: base.lowers, mounts: resolved, prestartingNetwork: session.anotherSandboxStepFollows
+            ) { _, bytes in
                 progress(.output(vertex.id, bytes))
             }
         }
@@ -118,6 +120,12 @@ extension Solver {
         return try await executor.withReadOnlyView(of: first.lowers) { path in
             try await withViews(rest) { paths in try await body([path] + paths) }
         }
+    }
+
+    /// Whether `vertex` is a RUN step on the default (slirp4netns) network.
+    func isOnDefaultNetwork(_ vertex: Vertex) -> Bool {
+        guard case .exec(let exec) = vertex.op else { return false }
+        return (try? networkAccess(exec.network, step: vertex.name)) == .sandbox
     }
 
     private func networkAccess(_ mode: NetworkMode, step: String) throws -> NetworkAccess {

@@ -32,6 +32,7 @@ public struct Solver: Sendable {
         let results = VertexResults()
         let limiter = StepLimiter(options.jobs)
         let session = BuildSession()
+        session.expectSandboxSteps(order.filter { isOnDefaultNetwork(graph[$0]) }.count)
         let cache = BuildCache(store: store, options: options.cache)
         defer {
             cache.finish()
@@ -95,6 +96,7 @@ public struct Solver: Sendable {
                 state = FileSystemState(directory: directory, excludes: try PathPatternMatcher(source.excludePatterns))
             case .exec(let exec):
                 let base = inputs.first ?? .empty
+                defer { if isOnDefaultNetwork(vertex) { session.finishSandboxStep() } }
                 state = try await cached(vertex, inputs: inputs, base: base, graph: graph, session: session, cache: cache) {
                     await limiter.acquire()
                     defer { Task { await limiter.release() } }
@@ -177,6 +179,22 @@ final class BuildSession: @unchecked Sendable {
     private let lock = NSLock()
     private var held: Set<Digest> = []
     private var scratch: [String] = []
+    private var sandboxStepsLeft = 0
+
+    /// RUN steps on the default network that have not ended (run, cache hit or failed), so that a step's
+    /// network is started ahead only when another such step will follow.
+    func expectSandboxSteps(_ count: Int) {
+        lock.withLock { sandboxStepsLeft = count }
+    }
+
+    func finishSandboxStep() {
+        lock.withLock { sandboxStepsLeft -= 1 }
+    }
+
+    /// Whether a default-network step besides the one asking has yet to end.
+    var anotherSandboxStepFollows: Bool {
+        lock.withLock { sandboxStepsLeft > 1 }
+    }
 
     func hold(_ diffID: Digest, in snapshots: SnapshotStore) throws {
         let isNew = lock.withLock { held.insert(diffID).inserted }

@@ -230,6 +230,58 @@ struct ContainerExecutorTests {
         }
     }
 
+    @Test(.enabled(if: slirpInstalled, "needs slirp4netns (apt-get install slirp4netns)"), arguments: runtimes)
+    func prestartedNetworksAreFreshForEachStepAndStopWithTheExecutor(runtime: OCIRuntime) async throws {
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        var namespaces: [String] = []
+        for _ in 0..<3 {
+            let (execution, output) = try await sandbox.run("readlink /proc/self/ns/net; ip -o link | grep -c tap0", prestartingNetwork: true)
+            execution.discard()
+            let directories = try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory)
+            #expect(directories.count == 1 && directories[0].hasPrefix("kiln-net-"), "the next step's network is ready: \(directories)")
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines.last == "1", "slirp4netns's tap0 is there: \(output)")
+            namespaces.append(lines.first ?? "")
+        }
+        // Each step has a namespace of its own. (Only steps alive together are compared: the kernel reuses the
+        // number of a namespace that is gone.)
+        #expect(zip(namespaces, namespaces.dropFirst()).allSatisfy { $0 != $1 }, "\(namespaces)")
+        await sandbox.executor.shutdown()
+        #expect(MountTable.mountPoints(under: sandbox.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory).isEmpty)
+        // After the shutdown a step still gets a network, and one that no step follows leaves nothing behind.
+        let (last, output) = try await sandbox.run("ip -o link | grep -c tap0")
+        last.discard()
+        #expect(output == "1\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory).isEmpty)
+        var slirps = ""
+        for _ in 0..<40 {
+            slirps = try await ChildProcess.capture("/bin/ps", ["-eo", "args"]).output.split(separator: "\n")
+                .filter { $0.contains("slirp4netns") && $0.contains(sandbox.path) }.joined(separator: "\n")
+            if slirps.isEmpty { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(slirps.isEmpty, "no slirp4netns of this sandbox left: \(slirps)")
+    }
+
+    @Test(.enabled(if: slirpInstalled, "needs slirp4netns (apt-get install slirp4netns)"))
+    func slirp4netnsHoldsNoOtherDescriptor() async throws {
+        // A prestarted network starts while the runtime's output pipes are open: had slirp4netns inherited their
+        // write ends, the step's output would never end.
+        let directory = "/dev/shm/kiln-slirp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        let network = try await SlirpNetwork.start(executable: try #require(SlirpNetwork.executable), in: directory)
+        defer { network.stop() }
+        close(descriptors[1])
+        _ = fcntl(descriptors[0], F_SETFL, O_NONBLOCK)
+        var byte: UInt8 = 0
+        #expect(read(descriptors[0], &byte, 1) == 0, "end of file: no other process holds the write end")
+        close(descriptors[0])
+    }
+
     @Test(arguments: runtimes)
     func cancellingKillsTheProcessAndLeavesNothingBehind(runtime: OCIRuntime) async throws {
         let sandbox = try ContainerSandbox(runtime: runtime)
@@ -237,8 +289,9 @@ struct ContainerExecutorTests {
         let task = Task { try await sandbox.run("echo started; sleep 67", mounts: [.init(target: "/scratch", kind: .tmpfs(size: nil))]) }
         try await Task.sleep(nanoseconds: 1_500_000_000)
         // Other suites run containers under the same runtime state directory meanwhile: watch only this one.
+        // The step's directory, and its network's when slirp4netns is installed.
         let running = try FileManager.default.contentsOfDirectory(atPath: sandbox.executor.executionsDirectory)
-        #expect(running.count == 1)
+        #expect(running.filter { !$0.hasPrefix("kiln-net-") }.count == 1, "\(running)")
         task.cancel()
         await #expect(throws: CancellationError.self) { _ = try await task.value }
         #expect(Date().timeIntervalSince(started) < 30)

@@ -49,12 +49,14 @@ final class ContainerSandbox {
     /// Runs `script` with `/bin/sh -c` on the base; returns the execution and everything it printed.
     func run(
         _ script: String, user: String = "", workingDirectory: String = "/", environment: [String] = [], network: NetworkAccess = .sandbox,
-        lowers: [String]? = nil, mounts: [MountRequest] = []
+        lowers: [String]? = nil, mounts: [MountRequest] = [], prestartingNetwork: Bool = false
     ) async throws -> (execution: Execution, output: String) {
         let request = ProcessRequest(
             arguments: ["/bin/sh", "-c", script], environment: environment, workingDirectory: workingDirectory, user: user, network: network)
         let collected = Collected()
-        let execution = try await executor.execute(request, lowers: lowers ?? [base], mounts: mounts) { _, bytes in collected.append(bytes) }
+        let execution = try await executor.execute(request, lowers: lowers ?? [base], mounts: mounts, prestartingNetwork: prestartingNetwork) { _, bytes in
+            collected.append(bytes)
+        }
         return (execution, collected.text)
     }
 
