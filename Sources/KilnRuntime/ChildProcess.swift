@@ -1,3 +1,4 @@
+import CKilnLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,30 +20,36 @@ public enum ChildProcess {
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], output: @escaping OutputHandler
     ) async throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        process.standardInput = FileHandle.nullDevice
-        let standardOutput = Pipe(), standardError = Pipe()
-        process.standardOutput = standardOutput
-        process.standardError = standardError
+        var standardOutput: [Int32] = [0, 0], standardError: [Int32] = [0, 0]
+        guard kiln_pipe_cloexec(&standardOutput) == 0 else { throw RuntimeError("pipe: \(String(cString: strerror(errno)))") }
+        guard kiln_pipe_cloexec(&standardError) == 0 else {
+            close(standardOutput[0]); close(standardOutput[1])
+            throw RuntimeError("pipe: \(String(cString: strerror(errno)))")
+        }
+        let variables = environment.isEmpty
+            ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { $0.key + "=" + $0.value }
+        let spawned = ProcessSpawn.spawn(
+            [executable] + arguments, environment: variables, descriptors: [standardOutput[1]: 1, standardError[1]: 2])
+        close(standardOutput[1])
+        close(standardError[1])
+        guard case .success(let pid) = spawned else {
+            close(standardOutput[0]); close(standardError[0])
+            if case .failure(let error) = spawned { throw error }
+            throw RuntimeError("cannot start \(executable)")
+        }
         // Done when the process has exited and both pipes are drained; deliberately not cancellable:
         // the caller cancels by killing the process, and must still wait for it.
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        let exitCode = ExitCode()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let pending = Countdown(3) { continuation.resume() }
-            process.terminationHandler = { _ in pending.decrement() }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: RuntimeError("cannot start \(executable): \(error)"))
-                return
-            }
-            drain(standardOutput.fileHandleForReading, as: .standardOutput, to: output, then: pending.decrement)
-            drain(standardError.fileHandleForReading, as: .standardError, to: output, then: pending.decrement)
+            drain(standardOutput[0], as: .standardOutput, to: output, then: pending.decrement)
+            drain(standardError[0], as: .standardError, to: output, then: pending.decrement)
+            Thread {
+                exitCode.value = ProcessSpawn.exitCode(of: pid)
+                pending.decrement()
+            }.start()
         }
-        if process.terminationReason == .uncaughtSignal { return 128 + process.terminationStatus }
-        return process.terminationStatus
+        return exitCode.value
     }
 
     /// Runs a short command and returns its exit code and what it wrote to each stream.
@@ -63,11 +70,11 @@ public enum ChildProcess {
         var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
     }
 
-    /// Reads `handle` on a thread until end of file, handing each chunk to `output`, then calls `finished`.
+    /// Reads `descriptor` on a thread until end of file, handing each chunk to `output`, then closes it and
+    /// calls `finished`.
     private static func drain(
-        _ handle: FileHandle, as stream: OutputStream, to output: @escaping OutputHandler, then finished: @escaping @Sendable () -> Void
+        _ descriptor: Int32, as stream: OutputStream, to output: @escaping OutputHandler, then finished: @escaping @Sendable () -> Void
     ) {
-        let descriptor = handle.fileDescriptor
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -76,10 +83,15 @@ public enum ChildProcess {
                 if count <= 0 { break }
                 output(stream, Array(buffer[0..<count]))
             }
-            try? handle.close()
+            close(descriptor)
             finished()
         }
         thread.start()
+    }
+
+    /// The exit code, set by the waiting thread before the continuation resumes.
+    private final class ExitCode: @unchecked Sendable {
+        var value: Int32 = 0
     }
 
     /// Calls `action` once `decrement()` was called `count` times.

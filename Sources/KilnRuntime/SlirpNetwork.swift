@@ -45,7 +45,7 @@ struct SlirpNetwork {
             executable, "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3", "--exit-fd=4",
             "--netns-type=path", namespacePath, "tap0",
         ]
-        let spawned = spawn(arguments, passing: [ready[1]: 3, exit[0]: 4])
+        let spawned = ProcessSpawn.spawn(arguments, descriptors: [ready[1]: 3, exit[0]: 4])
         close(ready[1])
         close(exit[0])
         guard case .success(let pid) = spawned else {
@@ -79,31 +79,6 @@ struct SlirpNetwork {
         umount2(namespacePath, Int32(MNT_DETACH))
         try? FileManager.default.removeItem(atPath: directory)
         let pid = self.pid
-        DispatchQueue.global().async {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
-    }
-
-    /// posix_spawn with `mapping` (parent descriptor → child descriptor), the standard streams on /dev/null and no
-    /// other descriptor.
-    private static func spawn(_ arguments: [String], passing mapping: [Int32: Int32]) -> Result<pid_t, RuntimeError> {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        for (source, target) in mapping { posix_spawn_file_actions_adddup2(&actions, source, target) }
-        // Nothing else: slirp4netns outlives the spawn by a step or more, and must not hold another child's pipe
-        // (its reader would wait for end-of-file) or a cache mount's lock.
-        kiln_spawn_file_actions_closefrom(&actions, (mapping.values.max() ?? 2) + 1)
-        var argv = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        guard status == 0 else { return .failure(RuntimeError("cannot start \(arguments[0]): \(String(cString: strerror(status)))")) }
-        return .success(pid)
+        DispatchQueue.global().async { _ = ProcessSpawn.exitCode(of: pid) }
     }
 }

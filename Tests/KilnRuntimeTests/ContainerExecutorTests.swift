@@ -46,6 +46,25 @@ struct ContainerExecutorTests {
     }
 
     @Test(arguments: runtimes)
+    func theStepStartsWithNoSignalBlockedOrIgnored(runtime: OCIRuntime) async throws {
+        // kiln's worker threads block signals; runc used to hand that mask on (SIGALRM, SIGUSR1/2, SIGCONT, …).
+        // Exec form: busybox sh itself ignores SIGQUIT for its children.
+        let sandbox = try ContainerSandbox(runtime: runtime)
+        let collected = Collected()
+        let request = ProcessRequest(arguments: ["/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"])
+        let execution = try await sandbox.executor.execute(request, lowers: [sandbox.base]) { _, bytes in collected.append(bytes) }
+        defer { execution.discard() }
+        let output = collected.text
+        let masks = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").compactMap { line -> (String, UInt64)? in
+            let fields = line.split(separator: "\t")
+            guard fields.count == 2, let mask = UInt64(fields[1], radix: 16) else { return nil }
+            return (String(fields[0]), mask)
+        })
+        #expect(masks["SigBlk:"] == 0, "\(output)")
+        #expect(masks["SigIgn:"].map { $0 & 0x7fff_ffff } == 0, "no standard signal ignored: \(output)")
+    }
+
+    @Test(arguments: runtimes)
     func rejectsAnUnknownUserBeforeRunning(runtime: OCIRuntime) async throws {
         let sandbox = try ContainerSandbox(runtime: runtime)
         await #expect {
