@@ -209,6 +209,48 @@ struct BuildCommandTests {
         #expect(((image["RootFS"] as? [String: Any])?["Layers"] as? [String])?.count == 3)
     }
 
+    @Test(
+        "ADD <url> checks --checksum and keeps the server's time with mode 600; ADD <git> checks out the reference",
+        .enabled(if: KilnProcess.has("git") && KilnProcess.has("python3"), "needs git and python3 (installed by scripts/test.sh)"))
+    func remoteSources() throws {
+        let sandbox = try BuildSandbox("build-remote")
+        let served = sandbox.scratch.path + "/served"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try "downloaded\n".write(toFile: served + "/file.txt", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_577_934_245)], ofItemAtPath: served + "/file.txt")
+        // A repository with tag v1 (sub/a = one) and a later commit (sub/a = two), served over git's dumb HTTP.
+        let git = "git -c user.name=kiln -c user.email=kiln@test -c init.defaultBranch=main"
+        let made = try KilnProcess.run("/bin/sh", ["-c",
+            """
+            set -e; cd \(sandbox.scratch.path); \(git) init -q work; cd work; mkdir sub; echo one > sub/a; echo top > top
+            \(git) add .; \(git) commit -qm one; \(git) tag v1; echo two > sub/a; \(git) commit -qam two
+            \(git) clone -q --bare . \(served)/repo.git; \(git) -C \(served)/repo.git update-server-info
+            """])
+        try #require(made.status == 0, "\(made.errors)")
+        let server = try StaticFileServer(directory: served)
+        let sha = "sha256:" + (try KilnProcess.run("sha256sum", [served + "/file.txt"]).output.prefix(64))
+        try sandbox.write([
+            "Dockerfile": """
+                FROM busybox:1
+                ADD --checksum=\(sha) \(server.baseURL)/file.txt /downloads/
+                ADD \(server.baseURL)/repo.git#v1:sub /src
+                ADD --keep-git-dir=true \(server.baseURL)/repo.git /full
+                """
+        ])
+        let result = try sandbox.build(["-t", "remote:1"])
+        #expect(result.status == 0, "\(result.errors)")
+        let listing = try sandbox.run(
+            "remote:1", "stat -c '%a %Y' /downloads/file.txt; cat /downloads/file.txt /src/a; ls /src; cat /full/sub/a; "
+                + "test -d /full/.git && echo full-has-git; test -e /src/.git || echo src-has-none")
+        #expect(listing.output == "600 1577934245\ndownloaded\none\na\ntwo\nfull-has-git\nsrc-has-none\n", "\(listing.errors)")
+
+        try sandbox.write(["Dockerfile": "FROM busybox:1\nADD --checksum=sha256:\(String(repeating: "0", count: 64)) \(server.baseURL)/file.txt /f\n"])
+        let mismatch = try sandbox.build(["-t", "mismatch:1"])
+        #expect(mismatch.status == 1)
+        #expect(mismatch.errors.contains("digest mismatch") && mismatch.errors.contains("Dockerfile:2"), "\(mismatch.errors)")
+        #expect(try sandbox.kiln(["inspect", "mismatch:1"]).status != 0)
+    }
+
     @Test("independent stages run at the same time")
     func parallelStages() throws {
         let sandbox = try BuildSandbox("build-parallel")
