@@ -12,6 +12,9 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Platform to show from a multi-platform image", valueName: "os/arch[/variant]"))
     var platform: String?
 
+    @Option(name: .shortAndLong, help: ArgumentHelp("Format each image with a Go template, as docker does (e.g. '{{.Size}}', '{{json .Config}}')", valueName: "template"))
+    var format: String?
+
     @Argument(help: "Images (name, ID or digest)")
     var images: [String]
 
@@ -54,6 +57,14 @@ struct InspectCommand: AsyncParsableCommand {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        if let format {
+            let template: FormatTemplate
+            do { template = try FormatTemplate(format) } catch { throw CommandFailure("\(error)") }
+            for inspection in result {
+                print(try template.render(try JSONSerialization.jsonObject(with: try encoder.encode(inspection))))
+            }
+            return
+        }
         print(String(decoding: try encoder.encode(result), as: UTF8.self))
     }
 }

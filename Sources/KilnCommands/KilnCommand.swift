@@ -10,6 +10,7 @@ public struct KilnCommand: AsyncParsableCommand {
             BuildCommand.self, CheckCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self, TagCommand.self,
             RemoveImageCommand.self, PruneCommand.self, SaveCommand.self, LoadCommand.self, ImportCommand.self,
             FsckCommand.self, PullCommand.self, PushCommand.self, LoginCommand.self, LogoutCommand.self, RunCommand.self, CacheCommand.self,
+            ImageCommand.self,
         ]
     )
 

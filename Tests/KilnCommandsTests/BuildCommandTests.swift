@@ -206,7 +206,13 @@ struct BuildCommandTests {
         let history = image["History"] as? [[String: Any]] ?? []
         let runTrue = history.first { ($0["created_by"] as? String)?.contains("RUN /bin/sh -c true") == true }
         #expect(runTrue?["empty_layer"] as? Bool == true)
-        #expect(((image["RootFS"] as? [String: Any])?["Layers"] as? [String])?.count == 3)
+        let layers = (image["RootFS"] as? [String: Any])?["Layers"] as? [String] ?? []
+        #expect(layers.count == 3)
+        // docker's management-command spelling and --format, as scripts use them.
+        #expect(try sandbox.kiln(["image", "inspect", "-f", "{{json .RepoTags}} {{len .RootFS.Layers}}", "empty:1"]).status != 0)
+        #expect(try sandbox.kiln(["image", "inspect", "-f", "{{json .RepoTags}} {{index .RootFS.Layers 2}}", "empty:1"]).output
+            == "[\"empty:1\"] \(layers.last ?? "")\n")
+        #expect(try sandbox.kiln(["image", "ls"]).output.contains("empty "))
     }
 
     @Test(
