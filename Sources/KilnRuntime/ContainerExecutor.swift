@@ -190,8 +190,12 @@ public struct ContainerExecutor: Sendable {
                 continue  // its process is still running
             }
             await runtime.delete(name)
-            for mountPoint in MountTable.mountPoints(under: directory).reversed() { try? OverlayMount.unmount(mountPoint) }
-            try? FileManager.default.removeItem(atPath: directory)
+            // A mount can still be going away (or appear late in the table): try a few times.
+            for _ in 0..<3 {
+                for mountPoint in MountTable.mountPoints(under: directory).reversed() { try? OverlayMount.unmount(mountPoint) }
+                if (try? FileManager.default.removeItem(atPath: directory)) != nil { break }
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            }
         }
     }
 }

@@ -1,16 +1,36 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The mount table of this process (`/proc/self/mountinfo`).
 public enum MountTable {
     /// Mount points at or below `path`, in mount order.
     public static func mountPoints(under path: String) -> [String] {
-        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let table = snapshot() else { return [] }
         return table.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }
             let mountPoint = unescape(String(fields[4]))
             return mountPoint == path || mountPoint.hasPrefix(path + "/") ? mountPoint : nil
         }
+    }
+
+    /// The whole table from a single read: the kernel lists it consistently within one read, but a table read
+    /// in several pieces while other mounts come and go can miss entries.
+    static func snapshot() -> String? {
+        var size = 256 * 1024
+        while size <= 64 << 20 {
+            let descriptor = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: size)
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count >= 0 else { return nil }
+            if count < size { return String(decoding: buffer[0..<count], as: UTF8.self) }
+            size *= 4
+        }
+        return nil
     }
 
     /// Undoes the octal escapes (`\040` for a space) of mountinfo fields.
