@@ -127,13 +127,8 @@ public struct ContainerExecutor: Sendable {
     /// A new `executions/<id>` with `upper`, `work`, `rootfs`, `empty` and `extra` directories, and an
     /// `owner` file naming this process, so ``sweepAbandoned()`` can tell live executions from dead ones.
     private func makeExecutionDirectory(with extra: [String]) throws -> (id: String, directory: String) {
-        let id = "kiln-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let directory = executionsDirectory + "/" + id
-        for name in ["upper", "work", "rootfs", "empty"] + extra {
-            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
-        }
-        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
-        return (id, directory)
+        let made = try OwnedDirectory.make(in: executionsDirectory, prefix: "kiln-", subdirectories: ["upper", "work", "rootfs", "empty"] + extra)
+        return (made.name, made.path)
     }
 
     /// Mounts the writable layer of an execution directory over `lowers` (an empty lower for `scratch`).

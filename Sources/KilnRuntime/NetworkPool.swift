@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Networks for `RUN --network=default`, each used by one step. Making a namespace and starting slirp4netns
 /// takes milliseconds a step would otherwise wait for, so when another step will follow, the next network
@@ -37,10 +34,8 @@ actor NetworkPool {
     private func start() -> Task<SlirpNetwork, any Error> {
         let executable = executable, parent = directory
         return Task.detached {
-            let directory = parent + "/kiln-net-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try OwnedDirectory.make(in: parent, prefix: "kiln-net-").path
             do {
-                try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
                 return try await SlirpNetwork.start(executable: executable, in: directory)
             } catch {
                 try? FileManager.default.removeItem(atPath: directory)

@@ -135,9 +135,7 @@ public struct Solver: Sendable {
     /// A directory of this build under `executions/` (heredoc files, downloads, checkouts), with an owner
     /// file so that another kiln's sweep leaves it alone while this process lives; removed after the build.
     func makeScratchDirectory(_ kind: String, session: BuildSession) throws -> String {
-        let directory = executor.executionsDirectory + "/kiln-\(kind)-" + UUID().uuidString.lowercased().prefix(12)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try String(getpid()).write(toFile: directory + "/owner", atomically: true, encoding: .utf8)
+        let directory = try OwnedDirectory.make(in: executor.executionsDirectory, prefix: "kiln-\(kind)-").path
         session.addScratch(directory)
         return directory
     }
